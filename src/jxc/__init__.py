@@ -1,0 +1,3 @@
+"""进销存 — purchase–sales–inventory for small and medium businesses."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,131 @@
+"""错误 — domain errors: one shape, a stable code, the field, zh and en text.
+
+Guarantees:
+- Every error a person can cause carries a stable ``code`` (UPPER_SNAKE, never
+  reused), the ``field`` it concerns (or ``None``), and a message in zh-CN and en
+  that says what is wrong and how to fix it.
+- Validation collects every problem first and raises once (`ValidationFailed`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Problem:
+    """问题 — one thing wrong with the input."""
+
+    code: str
+    field: str | None
+    message_zh: str
+    message_en: str
+    details: tuple[tuple[str, Any], ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "field": self.field,
+            "message_zh": self.message_zh,
+            "message_en": self.message_en,
+            "details": dict(self.details),
+        }
+
+
+class DomainError(Exception):
+    """业务错误 — a refused operation; ``status`` is the HTTP status interfaces use."""
+
+    status = 400
+
+    def __init__(
+        self,
+        code: str,
+        message_zh: str,
+        message_en: str,
+        *,
+        field: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(f"{code}: {message_en}")
+        self.code = code
+        self.field = field
+        self.message_zh = message_zh
+        self.message_en = message_en
+        self.details = dict(details or {})
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "field": self.field,
+            "message_zh": self.message_zh,
+            "message_en": self.message_en,
+            "details": self.details,
+        }
+
+
+class NotFound(DomainError):
+    status = 404
+
+
+class Conflict(DomainError):
+    status = 409
+
+
+class ValidationFailed(DomainError):
+    """校验失败 — one or more problems with the input, all reported together."""
+
+    status = 422
+
+    def __init__(self, problems: list[Problem] | tuple[Problem, ...]) -> None:
+        self.problems = tuple(problems)
+        first = self.problems[0]
+        super().__init__(
+            first.code,
+            "；".join(p.message_zh for p in self.problems),
+            "; ".join(p.message_en for p in self.problems),
+            field=first.field,
+            details={"problems": [p.as_dict() for p in self.problems]},
+        )
+
+
+@dataclass
+class Problems:
+    """问题清单 — collect problems, then raise once."""
+
+    items: list[Problem] = field(default_factory=list)
+
+    def add(self, code: str, field_: str | None, zh: str, en: str, **details: Any) -> None:
+        self.items.append(Problem(code, field_, zh, en, tuple(details.items())))
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            raise ValidationFailed(self.items)
+
+
+# Every error code the system raises, with its meaning; a test keeps this list
+# and the docs true (docs/errors.md).
+ERROR_CODES: dict[str, str] = {
+    "VALUE_REQUIRED": "a required field is empty",
+    "VALUE_INVALID": "a field has a value of the wrong form",
+    "QTY_NOT_POSITIVE": "a quantity must be greater than zero",
+    "QTY_TOO_PRECISE": "a quantity has more decimal places than the unit allows",
+    "CODE_TAKEN": "a code (product, warehouse, partner, location, lot) is already used",
+    "NOT_FOUND": "the referenced record does not exist",
+    "INACTIVE": "the referenced record is deactivated",
+    "UNIT_UNKNOWN": "the unit has no conversion to the product's base unit",
+    "LOT_REQUIRED": "a lot-tracked product was moved without a lot",
+    "LOT_NOT_ALLOWED": "a lot was given for a product that is not lot-tracked",
+    "LOT_PRODUCT_MISMATCH": "the lot belongs to another product",
+    "SAME_BUCKET": "a movement's source and destination are the same bucket",
+    "POSTING_EMPTY": "a posting has no movements",
+    "STOCK_INSUFFICIENT": "the posting would make physical stock negative",
+    "NEGATIVE_NOT_PERMITTED": "negative stock was asked for by a user without the permission",
+    "PERIOD_CLOSED": "the business date falls in a closed period",
+    "PERIOD_NOT_ADVANCING": "a period close must be later than the last one",
+    "ALREADY_REVERSED": "the posting has been reversed already",
+    "REVERSAL_OF_REVERSAL": "a reversal cannot itself be reversed",
+    "IDEMPOTENCY_MISMATCH": "an idempotency key was reused for a different request",
+    "VERSION_CONFLICT": "the record was changed by someone else since it was read",
+    "AUTH_FAILED": "wrong user name or password",
+}

@@ -1,0 +1,207 @@
+"""端口 — what the services need from storage, declared as Protocols.
+
+Services depend on these; `jxc.storage` implements them with SQLAlchemy and
+tests may implement them with fakes. A unit of work is one database
+transaction: it rolls back unless `commit()` is called.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Protocol, Self
+
+from jxc.domain.balances import Amount
+from jxc.domain.ledger import BucketKey, LedgerEntry, MasterData
+
+
+@dataclass(frozen=True)
+class PostingHeader:
+    """过账头 — who posted what, when, and what it reverses."""
+
+    id: int
+    kind: str
+    effective_at: datetime
+    posted_at: datetime
+    actor: str
+    reverses_id: int | None
+    idempotency_key: str | None
+    request_hash: str | None
+    allow_negative: bool
+    reference: str | None
+    remark: str | None
+
+
+@dataclass(frozen=True)
+class NewPosting:
+    kind: str
+    effective_at: datetime
+    posted_at: datetime
+    actor: str
+    reverses_id: int | None
+    idempotency_key: str | None
+    request_hash: str | None
+    allow_negative: bool
+    reference: str | None
+    remark: str | None
+
+
+@dataclass(frozen=True)
+class BookHead:
+    """账套头 — the locked head row: closed period and the audit chain tip."""
+
+    closed_until: datetime | None
+    audit_seq: int
+    audit_hash: str
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """操作日志 — one attributable action (before/after as JSON-able dicts)."""
+
+    action: str
+    object_type: str
+    object_id: str
+    actor: str
+    at: datetime
+    before: Mapping[str, Any] | None = None
+    after: Mapping[str, Any] | None = None
+    ip: str | None = None
+    device: str | None = None
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    """事件 — written with the change, delivered later (I10)."""
+
+    event_type: str
+    aggregate: str
+    aggregate_id: str
+    payload: Mapping[str, Any]
+    created_at: datetime
+
+
+class PostingRepository(Protocol):
+    def find_by_key(self, idempotency_key: str) -> PostingHeader | None: ...
+    def get(self, posting_id: int) -> PostingHeader | None: ...
+    def entries(self, posting_id: int) -> tuple[LedgerEntry, ...]: ...
+    def reversal_of(self, posting_id: int) -> PostingHeader | None: ...
+    def add(self, posting: NewPosting, entries: Sequence[LedgerEntry]) -> int: ...
+
+
+class BalanceRepository(Protocol):
+    def increment(self, entries: Sequence[LedgerEntry],
+                  watch: Iterable[BucketKey]) -> dict[BucketKey, Decimal]:
+        """Add entries to balance rows in key order; return the watched buckets now < 0."""
+        ...
+
+    def has_history(self, product_id: int) -> bool: ...
+
+    def average_costs(self, pairs: Iterable[tuple[int, int | None]]
+                      ) -> dict[tuple[int, int | None], Decimal]: ...
+
+
+class MasterDataRepository(Protocol):
+    def load(self, product_ids: Iterable[int], location_ids: Iterable[int],
+             lot_ids: Iterable[int]) -> MasterData: ...
+
+
+class BookRepository(Protocol):
+    def lock_head(self) -> BookHead:
+        """Lock the book's head row until the transaction ends, and read it."""
+        ...
+
+    def set_closed_until(self, closed_until: datetime) -> None: ...
+
+
+class PeriodRepository(Protocol):
+    def latest(self) -> tuple[int, datetime] | None: ...
+
+    def close(self, until: datetime, closed_at: datetime, actor: str) -> tuple[int, int]:
+        """Snapshot stock of entries effective before ``until``; return (period id, rows)."""
+        ...
+
+
+class AuditLog(Protocol):
+    def append(self, entry: AuditEntry) -> int: ...
+
+
+class Outbox(Protocol):
+    def add(self, message: OutboxMessage) -> int: ...
+
+
+class RecordStore(Protocol):
+    """Master-data rows as plain dicts, by table name (products, partners, …)."""
+
+    def get(self, table: str, record_id: int) -> dict[str, Any] | None: ...
+    def find(self, table: str, **where: Any) -> dict[str, Any] | None: ...
+    def insert(self, table: str, values: Mapping[str, Any]) -> int: ...
+    def update(self, table: str, record_id: int, values: Mapping[str, Any],
+               expected_version: int | None) -> dict[str, Any]:
+        """Update and bump the version; Conflict VERSION_CONFLICT when it moved on."""
+        ...
+
+    def delete_where(self, table: str, **where: Any) -> int: ...
+
+
+class UnitOfWork(Protocol):
+    postings: PostingRepository
+    balances: BalanceRepository
+    masterdata: MasterDataRepository
+    book: BookRepository
+    periods: PeriodRepository
+    audit: AuditLog
+    outbox: Outbox
+    records: RecordStore
+
+    def __enter__(self) -> Self: ...
+    def __exit__(self, *exc: object) -> None: ...
+    def commit(self) -> None: ...
+    def rollback(self) -> None: ...
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+@dataclass(frozen=True)
+class StockRow:
+    """库存行 — a balance or an as-of quantity, with names for people."""
+
+    location_id: int
+    location_code: str
+    warehouse_code: str | None
+    product_id: int
+    product_code: str
+    product_name: str
+    lot_id: int
+    lot_number: str | None
+    status: str
+    qty: Decimal
+    value: Decimal
+
+
+@dataclass(frozen=True)
+class Violation:
+    """违规 — one failed invariant, with the bucket / posting / record involved."""
+
+    invariant: str
+    subject: str
+    detail: str
+
+
+class Queries(Protocol):
+    """Read models: stock, time travel, invariant checks. Never writes."""
+
+    def balances(self, product_id: int | None = None, warehouse_id: int | None = None,
+                 lot_id: int | None = None, physical_only: bool = True) -> dict[BucketKey, Amount]: ...
+    def stock_at(self, at: datetime, product_id: int | None = None,
+                 warehouse_id: int | None = None, lot_id: int | None = None,
+                 physical_only: bool = True) -> dict[BucketKey, Amount]: ...
+    def describe(self, buckets: Mapping[BucketKey, Amount]) -> list[StockRow]: ...
+    def violations(self) -> list[Violation]: ...
+    def lookup_ids(self, product_code: str | None, warehouse_code: str | None
+                   ) -> tuple[int | None, int | None]: ...
+

@@ -1,0 +1,135 @@
+"""查询 — read models: balances, stock as of a time, names, invariant checks.
+
+Guarantees:
+- I8: `stock_at(T)` = the last period snapshot closed at or before T plus the
+  entries effective since that close and at or before T. It never replays
+  all history: the period snapshot bounds the work, and the
+  (product_id, effective_at) index serves a one-product question.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, func, select, union_all
+
+from jxc.domain.balances import Amount
+from jxc.domain.catalog import LocationKind
+from jxc.domain.ledger import BucketKey
+from jxc.services.ports import StockRow, Violation
+from jxc.storage import checks
+from jxc.storage.tables import (
+    balances,
+    ledger_entries,
+    locations,
+    lots,
+    period_balances,
+    periods,
+    products,
+    warehouses,
+)
+
+
+class SqlQueries:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def _location_ids(self, conn: Any, warehouse_id: int | None, physical_only: bool) -> list[int] | None:
+        if warehouse_id is None and not physical_only:
+            return None
+        q = select(locations.c.id)
+        if warehouse_id is not None:
+            q = q.where(locations.c.warehouse_id == warehouse_id)
+        if physical_only:
+            q = q.where(locations.c.kind == LocationKind.PHYSICAL)
+        return list(conn.execute(q).scalars())
+
+    def balances(self, product_id: int | None = None, warehouse_id: int | None = None,
+                 lot_id: int | None = None, physical_only: bool = True) -> dict[BucketKey, Amount]:
+        b = balances.c
+        with self.engine.connect() as conn:
+            q = select(b.location_id, b.product_id, b.lot_id, b.status, b.qty, b.value).where(
+                (b.qty != 0) | (b.value != 0))
+            q = _filters(q, b, product_id, lot_id, self._location_ids(conn, warehouse_id, physical_only))
+            return {BucketKey(r[0], r[1], r[2], r[3]): Amount(r[4], r[5]) for r in conn.execute(q)}
+
+    def stock_at(self, at: datetime, product_id: int | None = None,
+                 warehouse_id: int | None = None, lot_id: int | None = None,
+                 physical_only: bool = True) -> dict[BucketKey, Amount]:
+        with self.engine.connect() as conn:
+            return self.stock_at_on(conn, at, product_id, warehouse_id, lot_id, physical_only)
+
+    def stock_at_on(self, conn: Any, at: datetime, product_id: int | None = None,
+                    warehouse_id: int | None = None, lot_id: int | None = None,
+                    physical_only: bool = True) -> dict[BucketKey, Amount]:
+        period = conn.execute(
+            select(periods.c.id, periods.c.closed_until).where(periods.c.closed_until <= at)
+            .order_by(periods.c.closed_until.desc()).limit(1)).first()
+        loc_ids = self._location_ids(conn, warehouse_id, physical_only)
+        e, s = ledger_entries.c, period_balances.c
+        since = select(e.location_id, e.product_id, e.lot_id, e.status, e.qty, e.value).where(
+            e.effective_at <= at)
+        if period is not None:
+            since = since.where(e.effective_at >= period[1])
+        parts = [_filters(since, e, product_id, lot_id, loc_ids)]
+        if period is not None:
+            snap = select(s.location_id, s.product_id, s.lot_id, s.status, s.qty, s.value).where(
+                s.period_id == period[0])
+            parts.append(_filters(snap, s, product_id, lot_id, loc_ids))
+        u = union_all(*parts).subquery()
+        q = (select(u.c.location_id, u.c.product_id, u.c.lot_id, u.c.status,
+                    func.sum(u.c.qty), func.sum(u.c.value))
+             .group_by(u.c.location_id, u.c.product_id, u.c.lot_id, u.c.status))
+        out: dict[BucketKey, Amount] = {}
+        for r in conn.execute(q):
+            amount = Amount(r[4], r[5])
+            if not amount.is_zero:
+                out[BucketKey(r[0], r[1], r[2], r[3])] = amount
+        return out
+
+    def describe(self, buckets: Mapping[BucketKey, Amount]) -> list[StockRow]:
+        if not buckets:
+            return []
+        with self.engine.connect() as conn:
+            pids = {k.product_id for k in buckets}
+            prod = {r[0]: (r[1], r[2]) for r in conn.execute(
+                select(products.c.id, products.c.code, products.c.name).where(products.c.id.in_(pids)))}
+            loc = {r[0]: (r[1], r[2]) for r in conn.execute(
+                select(locations.c.id, locations.c.code, warehouses.c.code)
+                .join_from(locations, warehouses, locations.c.warehouse_id == warehouses.c.id,
+                           isouter=True))}
+            lot_ids = {k.lot_id for k in buckets if k.lot_id}
+            lot = {r[0]: r[1] for r in conn.execute(
+                select(lots.c.id, lots.c.lot_number).where(lots.c.id.in_(lot_ids)))} if lot_ids else {}
+        rows = [StockRow(k.location_id, loc[k.location_id][0], loc[k.location_id][1], k.product_id,
+                         prod[k.product_id][0], prod[k.product_id][1], k.lot_id, lot.get(k.lot_id),
+                         k.status, a.qty, a.value) for k, a in buckets.items()]
+        return sorted(rows, key=lambda r: (r.product_code, r.warehouse_code or "", r.location_code,
+                                           r.lot_number or "", r.status))
+
+    def lookup_ids(self, product_code: str | None, warehouse_code: str | None
+                   ) -> tuple[int | None, int | None]:
+        with self.engine.connect() as conn:
+            pid = conn.execute(select(products.c.id).where(products.c.code == product_code)
+                               ).scalar() if product_code else None
+            wid = conn.execute(select(warehouses.c.id).where(warehouses.c.code == warehouse_code)
+                               ).scalar() if warehouse_code else None
+        return pid, wid
+
+    def violations(self) -> list[Violation]:
+        with self.engine.connect() as conn:
+            return checks.all_violations(conn, self)
+
+
+def _filters(q: Any, c: Any, product_id: int | None, lot_id: int | None,
+             loc_ids: list[int] | None) -> Any:
+    if product_id is not None:
+        q = q.where(c.product_id == product_id)
+    if lot_id is not None:
+        q = q.where(c.lot_id == lot_id)
+    if loc_ids is not None:
+        q = q.where(c.location_id.in_(loc_ids))
+    return q
+

@@ -1,0 +1,238 @@
+"""数据表 — SQLAlchemy Core tables. The ledger is append-only; balances project it.
+
+Conventions: plural snake-case tables, `<thing>_id` foreign keys, quantities
+and money as exact decimals (see `types.py`), business time `effective_at`
+and system time `posted_at` in UTC. `lot_id` 0 means "no lot" in the ledger
+and balances, so that a bucket has a NOT NULL composite key.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from jxc.storage.types import Money, Quantity, UnitCost, UtcDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+books = Table(
+    "books", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("closed_until", UtcDateTime, nullable=True),
+    Column("audit_seq", Integer, nullable=False, default=0),
+    Column("audit_hash", String(64), nullable=False),
+)
+
+users = Table(
+    "users", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("display_name", String(100), nullable=False),
+    Column("password_hash", String(200), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+products = Table(
+    "products", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("spec", String(200), nullable=True),
+    Column("category", String(100), nullable=True),
+    Column("base_unit", String(16), nullable=False),
+    Column("tracking", String(16), nullable=False, default="none"),
+    Column("shelf_life_days", Integer, nullable=True),
+    Column("safety_stock", Quantity(), nullable=True),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("version", Integer, nullable=False, default=1),
+    Column("updated_at", UtcDateTime, nullable=False),
+    CheckConstraint("tracking in ('none', 'lot', 'serial')", name="tracking"),
+)
+
+product_barcodes = Table(
+    "product_barcodes", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("product_id", ForeignKey("products.id"), nullable=False, index=True),
+    Column("barcode", String(64), nullable=False, unique=True),
+)
+
+unit_conversions = Table(
+    "unit_conversions", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("product_id", ForeignKey("products.id"), nullable=False),
+    Column("unit", String(16), nullable=False),
+    Column("factor", UnitCost(), nullable=False),
+    UniqueConstraint("product_id", "unit", name="uq_unit_conversions_product_unit"),
+)
+
+partners = Table(
+    "partners", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("lead_time_days", Integer, nullable=True),
+    Column("credit_limit", Money(), nullable=True),
+    Column("phone", String(32), nullable=True),
+    Column("address", String(300), nullable=True),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("version", Integer, nullable=False, default=1),
+    Column("updated_at", UtcDateTime, nullable=False),
+    CheckConstraint("role in ('supplier', 'customer', 'both')", name="role"),
+)
+
+warehouses = Table(
+    "warehouses", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(16), nullable=False, default="warehouse"),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("version", Integer, nullable=False, default=1),
+    Column("updated_at", UtcDateTime, nullable=False),
+    CheckConstraint("kind in ('warehouse', 'store')", name="kind"),
+)
+
+locations = Table(
+    "locations", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("warehouse_id", ForeignKey("warehouses.id"), nullable=True, index=True),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("version", Integer, nullable=False, default=1),
+    Column("updated_at", UtcDateTime, nullable=False),
+    CheckConstraint("kind <> 'physical' or warehouse_id is not null", name="physical_in_warehouse"),
+)
+
+lots = Table(
+    "lots", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("product_id", ForeignKey("products.id"), nullable=False),
+    Column("lot_number", String(64), nullable=False),
+    Column("produced_on", Date, nullable=True),
+    Column("expires_on", Date, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("product_id", "lot_number", name="uq_lots_product_lot_number"),
+)
+
+postings = Table(
+    "postings", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("effective_at", UtcDateTime, nullable=False),
+    Column("posted_at", UtcDateTime, nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("reverses_id", ForeignKey("postings.id"), nullable=True, unique=True),
+    Column("idempotency_key", String(128), nullable=True, unique=True),
+    Column("request_hash", String(64), nullable=True),
+    Column("allow_negative", Boolean, nullable=False, default=False),
+    Column("reference", String(128), nullable=True),
+    Column("remark", Text, nullable=True),
+)
+
+ledger_entries = Table(
+    "ledger_entries", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("posting_id", ForeignKey("postings.id"), nullable=False),
+    Column("line_no", Integer, nullable=False),
+    Column("product_id", Integer, nullable=False),
+    Column("lot_id", Integer, nullable=False, default=0),
+    Column("location_id", Integer, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("qty", Quantity(), nullable=False),
+    Column("unit_cost", UnitCost(), nullable=False),
+    Column("value", Money(), nullable=False),
+    Column("effective_at", UtcDateTime, nullable=False),
+    Index("ix_ledger_entries_posting", "posting_id"),
+    Index("ix_ledger_entries_product_time", "product_id", "effective_at"),
+    Index("ix_ledger_entries_time", "effective_at"),
+)
+
+BUCKET = ("location_id", "product_id", "lot_id", "status")
+
+balances = Table(
+    "balances", metadata,
+    Column("location_id", Integer, primary_key=True),
+    Column("product_id", Integer, primary_key=True),
+    Column("lot_id", Integer, primary_key=True),
+    Column("status", String(16), primary_key=True),
+    Column("qty", Quantity(), nullable=False),
+    Column("value", Money(), nullable=False),
+    Index("ix_balances_product", "product_id"),
+)
+
+periods = Table(
+    "periods", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("closed_until", UtcDateTime, nullable=False, unique=True),
+    Column("closed_at", UtcDateTime, nullable=False),
+    Column("actor", String(64), nullable=False),
+)
+
+period_balances = Table(
+    "period_balances", metadata,
+    Column("period_id", ForeignKey("periods.id"), primary_key=True),
+    Column("location_id", Integer, primary_key=True),
+    Column("product_id", Integer, primary_key=True),
+    Column("lot_id", Integer, primary_key=True),
+    Column("status", String(16), primary_key=True),
+    Column("qty", Quantity(), nullable=False),
+    Column("value", Money(), nullable=False),
+    Index("ix_period_balances_product", "period_id", "product_id"),
+)
+
+audit_records = Table(
+    "audit_records", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("seq", Integer, nullable=False, unique=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("object_type", String(32), nullable=False),
+    Column("object_id", String(64), nullable=False),
+    Column("before", Text, nullable=True),
+    Column("after", Text, nullable=True),
+    Column("ip", String(64), nullable=True),
+    Column("device", String(200), nullable=True),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Index("ix_audit_records_object", "object_type", "object_id"),
+)
+
+outbox_events = Table(
+    "outbox_events", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("event_type", String(64), nullable=False),
+    Column("aggregate", String(32), nullable=False),
+    Column("aggregate_id", String(64), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("delivered_at", UtcDateTime, nullable=True),
+    Column("attempts", Integer, nullable=False, default=0),
+    Index("ix_outbox_events_undelivered", "delivered_at", "id"),
+)

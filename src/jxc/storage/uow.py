@@ -1,0 +1,61 @@
+"""工作单元 — one unit of work is one database transaction.
+
+Guarantees: nothing is written unless `commit()` is called; leaving the
+block without it (or by an exception) rolls everything back — ledger,
+balances, audit record and outbox event together.
+"""
+
+from __future__ import annotations
+
+from typing import Self
+
+from sqlalchemy import Connection, Engine
+
+from jxc.storage.engine import WRITE
+from jxc.storage.repositories import (
+    SqlAuditLog,
+    SqlBalanceRepository,
+    SqlBookRepository,
+    SqlMasterDataRepository,
+    SqlOutbox,
+    SqlPeriodRepository,
+    SqlPostingRepository,
+    SqlRecordStore,
+)
+
+
+class SqlUnitOfWork:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.conn: Connection | None = None
+
+    def __enter__(self) -> Self:
+        conn = self.engine.connect().execution_options(**WRITE)
+        conn.begin()
+        self.conn = conn
+        self.postings = SqlPostingRepository(conn)
+        self.balances = SqlBalanceRepository(conn)
+        self.masterdata = SqlMasterDataRepository(conn)
+        self.book = SqlBookRepository(conn)
+        self.periods = SqlPeriodRepository(conn)
+        self.audit = SqlAuditLog(conn, self.book)
+        self.outbox = SqlOutbox(conn)
+        self.records = SqlRecordStore(conn)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self.conn is not None
+        try:
+            if self.conn.in_transaction():
+                self.conn.rollback()
+        finally:
+            self.conn.close()
+            self.conn = None
+
+    def commit(self) -> None:
+        assert self.conn is not None
+        self.conn.commit()
+
+    def rollback(self) -> None:
+        assert self.conn is not None
+        self.conn.rollback()
