@@ -64,7 +64,7 @@ def pg_url(db_kind: str, worker_id: str) -> Iterator[str | None]:
     admin.execute(f'CREATE DATABASE "{name}"')
     url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     setup = build(Settings(database_url=url))
-    setup.create_all()
+    setup.upgrade()
     setup.dispose()
     yield url
     admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -1,10 +1,184 @@
-"""命令行 — the `jxc` command line."""
+"""命令行 — the `jxc` command line: serve, init, db upgrade, check, stock, period close.
+
+Every command builds the app through `jxc.bootstrap` and calls services or
+queries; none touches tables directly. Errors print in Chinese and English
+and exit non-zero.
+"""
 
 from __future__ import annotations
 
-import typer
+import sys
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated
 
-app = typer.Typer(help="进销存 jxc — purchase–sales–inventory", no_args_is_help=True)
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from jxc.bootstrap import App, build
+from jxc.config import Settings
+from jxc.domain.errors import DomainError
+from jxc.services import users
+from jxc.services.posting import Actor, close_period
+
+app = typer.Typer(help="进销存 jxc — purchase–sales–inventory / 进销存系统", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+db_app = typer.Typer(help="数据库 / database schema", no_args_is_help=True)
+period_app = typer.Typer(help="月结 / period close", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(period_app, name="period")
+
+
+class _Consoles:
+    """Consoles made per use, so the terminal width is read when printing."""
+
+    @property
+    def out(self) -> Console:
+        return Console()
+
+    @property
+    def err(self) -> Console:
+        return Console(stderr=True)
+
+
+_c = _Consoles()
+
+DataDir = Annotated[Path | None, typer.Option("--data-dir", help="data folder (JXC_DATA_DIR)")]
+CLI_ACTOR = Actor("cli", frozenset({"*"}))
+
+
+def _app(data_dir: Path | None) -> App:
+    settings = Settings(data_dir=data_dir) if data_dir else Settings()
+    return build(settings)
+
+
+def _fail(exc: DomainError) -> typer.Exit:
+    _c.err.print(f"[red]错误 {exc.code}[/red]：{exc.message_zh}\n[red]error {exc.code}[/red]: {exc.message_en}")
+    return typer.Exit(code=2)
+
+
+@db_app.command("upgrade")
+def db_upgrade(data_dir: DataDir = None) -> None:
+    """升级数据库结构 / create or upgrade the schema (safe to rerun)."""
+    a = _app(data_dir)
+    a.upgrade()
+    _c.out.print(f"数据库已是最新 / schema at revision {a.schema_revision()} ({a.engine.dialect.name})")
+
+
+@app.command()
+def init(
+    data_dir: DataDir = None,
+    username: Annotated[str, typer.Option(help="first owner's user name 老板账号")] = "admin",
+    password: Annotated[str | None, typer.Option(help="password (asked when omitted)")] = None,
+) -> None:
+    """初始化 / create the data folder, the schema and the first owner user."""
+    a = _app(data_dir)
+    a.upgrade()
+    if password is None:
+        password = typer.prompt("密码 / password", hide_input=True, confirmation_prompt=True)
+    try:
+        users.create_user(a.uow_factory, username, password, "owner", CLI_ACTOR, a.clock.now(),
+                          display_name="老板")
+    except DomainError as exc:
+        raise _fail(exc) from exc
+    _c.out.print(f"已创建老板账号 / created owner user [bold]{username}[/bold] in {a.settings.url}")
+
+
+@app.command()
+def serve(
+    data_dir: DataDir = None,
+    host: Annotated[str | None, typer.Option(help="listen address (JXC_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="listen port (JXC_PORT)")] = None,
+) -> None:
+    """启动服务 / run web + API on this machine (migrates an empty database first)."""
+    import uvicorn
+
+    from jxc.interfaces.api.app import create_app
+
+    a = _app(data_dir)
+    a.upgrade()
+    host = host or a.settings.host
+    port = port or a.settings.port
+    _c.out.print(f"进销存已启动 / jxc is running: [bold]http://{host}:{port}/[/bold]")
+    _c.out.print(f"数据库 / database: {a.engine.dialect.name}  ·  健康检查 / health: http://{host}:{port}/healthz")
+    _c.out.print("首次使用请运行 `jxc init` 创建老板账号 / run `jxc init` once to create the owner login")
+    uvicorn.run(create_app(a), host=host, port=port, log_level="info")
+
+
+@app.command()
+def check(data_dir: DataDir = None) -> None:
+    """检查账实一致 / verify invariants I1 I2 I3 I5 I6 I8 I9 on the live database."""
+    a = _app(data_dir)
+    violations = a.queries.violations()
+    if not violations:
+        _c.out.print("[green]检查通过 / all invariants hold[/green] (I1 I2 I3 I5 I6 I8 I9)")
+        return
+    table = Table("invariant", "subject 对象", "detail 说明")
+    for v in violations:
+        table.add_row(v.invariant, v.subject, v.detail)
+    _c.err.print(table)
+    _c.err.print(f"[red]发现 {len(violations)} 处问题 / {len(violations)} violation(s)[/red]")
+    raise typer.Exit(code=1)
+
+
+def _parse_at(value: str, a: App) -> datetime:
+    try:
+        at = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise typer.BadParameter(f"时间格式应为 2026-11-01 或 2026-11-01T18:00 / use ISO format: {value}") from exc
+    if len(value) <= 10:
+        at = datetime.combine(at.date(), time.max)
+    return at if at.tzinfo else at.replace(tzinfo=a.settings.zone)
+
+
+@app.command()
+def stock(
+    data_dir: DataDir = None,
+    product: Annotated[str | None, typer.Option(help="product code 商品编码")] = None,
+    warehouse: Annotated[str | None, typer.Option(help="warehouse code 仓库编码")] = None,
+    at: Annotated[str | None, typer.Option(help="as of (date = end of that day) 截至时间")] = None,
+    all_locations: Annotated[bool, typer.Option("--all-locations", help="include virtual locations")] = False,
+) -> None:
+    """库存余额 / stock on hand, now or as of a time, filterable."""
+    a = _app(data_dir)
+    pid, wid = a.queries.lookup_ids(product, warehouse)
+    for code, found, label in ((product, pid, "商品 product"), (warehouse, wid, "仓库 warehouse")):
+        if code and found is None:
+            _c.err.print(f"[red]找不到{label}编码 / no such code[/red]: {code}")
+            raise typer.Exit(code=2)
+    physical = not all_locations
+    buckets = (a.queries.stock_at(_parse_at(at, a), pid, wid, physical_only=physical) if at
+               else a.queries.balances(pid, wid, physical_only=physical))
+    table = Table("商品 product", "名称 name", "仓库 wh", "库位 location", "批次 lot", "状态 status",
+                  "数量 qty", "金额 value", title=f"库存 / stock{' @ ' + at if at else ''}")
+    total = Decimal(0)
+    for r in a.queries.describe(buckets):
+        table.add_row(r.product_code, r.product_name, r.warehouse_code or "", r.location_code,
+                      r.lot_number or "", r.status, f"{r.qty.normalize():f}", f"{r.value:.2f}")
+        total += r.value
+    _c.out.print(table)
+    _c.out.print(f"合计金额 / total value: {total:.2f}")
+
+
+@period_app.command("close")
+def period_close(
+    until: Annotated[str, typer.Option(help="last day of the period, e.g. 2026-10-31 结账截止日")],
+    data_dir: DataDir = None,
+) -> None:
+    """月结 / close the period through UNTIL: snapshot stock, refuse earlier postings."""
+    a = _app(data_dir)
+    try:
+        day = date.fromisoformat(until)
+    except ValueError as exc:
+        raise typer.BadParameter(f"日期格式应为 2026-10-31 / use YYYY-MM-DD: {until}") from exc
+    bound = datetime.combine(day + timedelta(days=1), time.min, tzinfo=a.settings.zone)
+    try:
+        period_id = close_period(a.uow_factory, bound, CLI_ACTOR, a.clock.now())
+    except DomainError as exc:
+        raise _fail(exc) from exc
+    _c.out.print(f"已结账至 {day} / closed through {day} (period #{period_id})")
 
 
 def _register_optional() -> None:
@@ -16,3 +190,7 @@ def _register_optional() -> None:
 def main() -> None:
     _register_optional()
     app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,72 @@
+"""用户 — users and logins: argon2 password hashes, every login attempt audited.
+
+Guarantees:
+- Passwords are stored only as argon2id hashes.
+- Every login, successful or failed, writes an audit record (I6); a failed
+  login does not say whether the user name or the password was wrong.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import VerificationError
+
+from jxc.domain.errors import DomainError, Problems
+from jxc.services.ports import AuditEntry, UnitOfWork
+from jxc.services.posting import Actor
+
+UowFactory = Callable[[], UnitOfWork]
+ROLES = ("owner", "manager", "purchaser", "keeper", "sales", "finance", "auditor")
+MIN_PASSWORD = 8
+_hasher = PasswordHasher()
+
+
+def create_user(uow_factory: UowFactory, username: str, password: str, role: str, actor: Actor,
+                now: datetime, display_name: str | None = None) -> int:
+    """新建用户 — a user with a role; the password is hashed with argon2id."""
+    problems = Problems()
+    username = (username or "").strip()
+    if not username:
+        problems.add("VALUE_REQUIRED", "username", "用户名不能为空", "username is required")
+    if len(password or "") < MIN_PASSWORD:
+        problems.add("VALUE_INVALID", "password", f"密码至少 {MIN_PASSWORD} 位",
+                     f"the password needs at least {MIN_PASSWORD} characters")
+    if role not in ROLES:
+        problems.add("VALUE_INVALID", "role", f"角色“{role}”不存在，可选：{'、'.join(ROLES)}",
+                     f"unknown role '{role}'; choose one of {', '.join(ROLES)}")
+    with uow_factory() as uow:
+        if username and uow.records.find("users", username=username) is not None:
+            problems.add("CODE_TAKEN", "username", f"用户名“{username}”已存在", f"user '{username}' exists")
+        problems.raise_if_any()
+        uid = uow.records.insert("users", {
+            "username": username, "display_name": display_name or username, "role": role,
+            "password_hash": _hasher.hash(password), "active": True, "created_at": now})
+        uow.audit.append(AuditEntry("user.create", "user", str(uid), actor.name, now, None,
+                                    {"username": username, "role": role}, actor.ip, actor.device))
+        uow.commit()
+        return uid
+
+
+def authenticate(uow_factory: UowFactory, username: str, password: str, now: datetime,
+                 ip: str | None = None, device: str | None = None) -> dict[str, Any]:
+    """登录 — check a password; audit the attempt either way."""
+    with uow_factory() as uow:
+        user = uow.records.find("users", username=username)
+        ok = False
+        if user is not None and user["active"]:
+            try:
+                ok = _hasher.verify(user["password_hash"], password)
+            except VerificationError:
+                ok = False
+        uow.audit.append(AuditEntry("login.success" if ok else "login.failed", "user",
+                                    str(user["id"]) if user else username, username, now,
+                                    None, None, ip, device))
+        uow.commit()
+    if not ok or user is None:
+        raise DomainError("AUTH_FAILED", "用户名或密码错误", "wrong user name or password",
+                          field="password")
+    return {k: v for k, v in user.items() if k != "password_hash"}

@@ -1,0 +1,72 @@
+"""命令行 — init, check, stock, period close on the database under test."""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+
+import pytest
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from jxc.domain.ledger import Movement
+from jxc.interfaces.cli import app as cli
+from jxc.services.posting import SYSTEM, PostingRequest, post
+from tests.conftest import NOW, make_world
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(file_app, monkeypatch, tmp_path):
+    monkeypatch.setenv("JXC_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "200")
+    if file_app.engine.dialect.name == "postgresql":
+        monkeypatch.setenv("JXC_DATABASE_URL", file_app.settings.url)
+    else:
+        monkeypatch.delenv("JXC_DATABASE_URL", raising=False)
+    return file_app
+
+
+def test_init_creates_owner_and_refuses_a_second_with_same_name(env):
+    first = runner.invoke(cli, ["init", "--password", "s3cret-pass"])
+    assert first.exit_code == 0, first.output
+    again = runner.invoke(cli, ["init", "--password", "s3cret-pass"])
+    assert again.exit_code == 2
+    assert "CODE_TAKEN" in again.output and "已存在" in again.output
+
+
+def test_init_refuses_short_password_naming_the_field(env):
+    r = runner.invoke(cli, ["init", "--password", "short"])
+    assert r.exit_code == 2
+    assert "密码至少 8 位" in r.output
+
+
+def test_stock_lists_balances_and_as_of(env):
+    w = make_world(env)
+    post(env.uow_factory, PostingRequest("receipt", (Movement(w.rice, D(12), w.supplier, w.shelf_a,
+                                                              unit_cost=D("2.5")),), NOW), SYSTEM, NOW)
+    now = runner.invoke(cli, ["stock", "--product", "P002"])
+    assert now.exit_code == 0, now.output
+    assert "东北大米" in now.output and "12" in now.output and "30.00" in now.output
+    before = runner.invoke(cli, ["stock", "--product", "P002", "--at", "2026-10-31"])
+    assert "东北大米" not in before.output
+    missing = runner.invoke(cli, ["stock", "--product", "NOPE"])
+    assert missing.exit_code == 2
+
+
+def test_check_is_clean_then_names_a_tampered_balance(env):
+    w = make_world(env)
+    post(env.uow_factory, PostingRequest("receipt", (Movement(w.rice, D(5), w.supplier, w.shelf_a,
+                                                              unit_cost=D(1)),), NOW), SYSTEM, NOW)
+    assert runner.invoke(cli, ["check"]).exit_code == 0
+    with env.engine.begin() as conn:
+        conn.execute(text("update balances set qty = qty + 1 where location_id = :l"), {"l": w.shelf_a})
+    r = runner.invoke(cli, ["check"])
+    assert r.exit_code == 1
+    assert "I1" in r.output and f"location={w.shelf_a}" in r.output
+
+
+def test_period_close_refuses_going_backwards(env):
+    assert runner.invoke(cli, ["period", "close", "--until", "2026-10-31"]).exit_code == 0
+    r = runner.invoke(cli, ["period", "close", "--until", "2026-10-30"])
+    assert r.exit_code == 2 and "PERIOD_NOT_ADVANCING" in r.output
