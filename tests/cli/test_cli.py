@@ -70,3 +70,14 @@ def test_period_close_refuses_going_backwards(env):
     assert runner.invoke(cli, ["period", "close", "--until", "2026-10-31"]).exit_code == 0
     r = runner.invoke(cli, ["period", "close", "--until", "2026-10-30"])
     assert r.exit_code == 2 and "PERIOD_NOT_ADVANCING" in r.output
+
+
+def test_demo_builds_a_shop_whose_books_check_clean_and_is_not_built_twice(env):
+    r = runner.invoke(cli, ["demo"])
+    assert r.exit_code == 0, r.output
+    assert "laoban" in r.output and "demo1234" in r.output
+    assert env.queries.violations() == []
+    stock = runner.invoke(cli, ["stock", "--warehouse", "MD01"])
+    assert "蓝莓" in stock.output
+    again = runner.invoke(cli, ["demo"])
+    assert "跳过" in again.output

@@ -20,7 +20,7 @@ from rich.table import Table
 from jxc.bootstrap import App, build
 from jxc.config import Settings
 from jxc.domain.errors import DomainError
-from jxc.services import users
+from jxc.services import demo, users
 from jxc.services.posting import Actor, close_period
 
 app = typer.Typer(help="进销存 jxc — purchase–sales–inventory / 进销存系统", no_args_is_help=True,
@@ -91,6 +91,7 @@ def serve(
     data_dir: DataDir = None,
     host: Annotated[str | None, typer.Option(help="listen address (JXC_HOST)")] = None,
     port: Annotated[int | None, typer.Option(help="listen port (JXC_PORT)")] = None,
+    with_demo: Annotated[bool, typer.Option("--demo", help="fill an empty book with the demo shop")] = False,
 ) -> None:
     """启动服务 / run web + API on this machine (migrates an empty database first)."""
     import uvicorn
@@ -99,12 +100,37 @@ def serve(
 
     a = _app(data_dir)
     a.upgrade()
+    if with_demo:
+        _make_demo(a)
     host = host or a.settings.host
     port = port or a.settings.port
     _c.out.print(f"进销存已启动 / jxc is running: [bold]http://{host}:{port}/[/bold]")
     _c.out.print(f"数据库 / database: {a.engine.dialect.name}  ·  健康检查 / health: http://{host}:{port}/healthz")
-    _c.out.print("首次使用请运行 `jxc init` 创建老板账号 / run `jxc init` once to create the owner login")
+    if not with_demo:
+        _c.out.print("首次使用请运行 `jxc init` 创建老板账号 / run `jxc init` once to create the owner login")
     uvicorn.run(create_app(a), host=host, port=port, log_level="info")
+
+
+def _make_demo(a: App) -> None:
+    if not demo.is_empty(a.uow_factory):
+        _c.out.print("已有数据，跳过演示数据 / the book has data: demo not created")
+        return
+    _c.out.print("正在生成演示数据：鲜邻优选社区生鲜店 / building the demo shop …")
+    summary = demo.build_demo(a.uow_factory, a.clock.now(), a.settings.zone)
+    _c.out.print(f"演示数据已生成 / demo ready: {summary.products} 个商品 products, "
+                 f"{summary.postings} 笔过账 postings")
+    table = Table("用户名 user", "角色 role", "姓名 name", "密码 password", title="演示账号 / demo logins")
+    for username, role, name in summary.users:
+        table.add_row(username, role, name, demo.DEMO_PASSWORD)
+    _c.out.print(table)
+
+
+@app.command("demo")
+def demo_cmd(data_dir: DataDir = None) -> None:
+    """演示数据 / create the demo shop in an empty data folder (through the real services)."""
+    a = _app(data_dir)
+    a.upgrade()
+    _make_demo(a)
 
 
 @app.command()

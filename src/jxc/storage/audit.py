@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -30,7 +30,8 @@ def _dump(obj: Mapping[str, Any] | None) -> str | None:
 
 
 def record_hash(seq: int, at: datetime, entry_fields: Mapping[str, Any], prev_hash: str) -> str:
-    body = {"seq": seq, "at": at.isoformat(), "prev": prev_hash, **entry_fields}
+    """sha256 over every field; time in UTC, as it is stored and read back."""
+    body = {"seq": seq, "at": at.astimezone(UTC).isoformat(), "prev": prev_hash, **entry_fields}
     blob = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(blob.encode()).hexdigest()
 
