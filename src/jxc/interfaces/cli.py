@@ -20,6 +20,7 @@ from rich.table import Table
 from jxc.bootstrap import App, build
 from jxc.config import Settings
 from jxc.domain.errors import DomainError
+from jxc.interfaces import cli_parse_order
 from jxc.services import demo, users
 from jxc.services.posting import Actor, close_period
 
@@ -207,14 +208,10 @@ def period_close(
     _c.out.print(f"已结账至 {day} / closed through {day} (period #{period_id})")
 
 
-def _register_optional() -> None:
-    from jxc.interfaces import cli_parse_order
-
-    cli_parse_order.register(app)
+cli_parse_order.register(app)
 
 
 def main() -> None:
-    _register_optional()
     app()
 
 
