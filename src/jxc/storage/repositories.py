@@ -11,12 +11,12 @@ Guarantees:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, literal, or_, select, tuple_, union_all, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, delete, func, literal, or_, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 
 from jxc.domain.catalog import LocationInfo, LocationKind, LotInfo, ProductInfo, Tracking
@@ -25,19 +25,15 @@ from jxc.domain.ledger import BucketKey, LedgerEntry, MasterData
 from jxc.domain.quantities import ZERO, cost
 from jxc.services.ports import AuditEntry, BookHead, NewPosting, OutboxMessage, PostingHeader
 from jxc.storage import audit as audit_chain
+from jxc.storage.engine import Driver
 from jxc.storage.tables import (
-    audit_records,
     balances,
     books,
     ledger_entries,
-    locations,
-    lots,
     metadata,
-    outbox_events,
     period_balances,
     periods,
     postings,
-    products,
 )
 
 _HEADER_COLS = (postings.c.id, postings.c.kind, postings.c.effective_at, postings.c.posted_at,
@@ -50,9 +46,35 @@ def _header(row: Any) -> PostingHeader | None:
     return None if row is None else PostingHeader(*row)
 
 
+_POSTING_COLS = ("kind, effective_at, posted_at, actor, reverses_id, idempotency_key, request_hash, "
+                 "allow_negative, reference, remark")
+_ENTRY_COLS = "posting_id, line_no, product_id, lot_id, location_id, status, qty, unit_cost, value, effective_at"
+_ON_CONFLICT = ("ON CONFLICT (location_id, product_id, lot_id, status) DO UPDATE SET "
+                "qty = balances.qty + excluded.qty, value = balances.value + excluded.value")
+# PostgreSQL: header and entries in one statement (one round trip); unnest … WITH ORDINALITY
+# keeps the entries in line order, so ledger ids follow it as with row-by-row inserts.
+_PG_ADD_POSTING = (
+    f"WITH p AS (INSERT INTO postings ({_POSTING_COLS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+    f"RETURNING id), e AS (INSERT INTO ledger_entries ({_ENTRY_COLS}) "
+    "SELECT p.id, u.line_no, u.product_id, u.lot_id, u.location_id, u.status, u.qty, u.unit_cost, u.value, "
+    "u.effective_at FROM p, unnest(%s::int[], %s::int[], %s::int[], %s::int[], %s::varchar[], %s::numeric[], "
+    "%s::numeric[], %s::numeric[], %s::timestamptz[]) WITH ORDINALITY AS u(line_no, product_id, lot_id, "
+    "location_id, status, qty, unit_cost, value, effective_at, n) ORDER BY u.n) SELECT id FROM p")
+# PostgreSQL: all increments in one statement, in key order (ORDER BY the ordinality of the
+# sorted arrays), returning the new quantities: the I3 guard needs no second SELECT.
+_PG_UPSERT = (
+    "INSERT INTO balances (location_id, product_id, lot_id, status, qty, value) "
+    "SELECT u.location_id, u.product_id, u.lot_id, u.status, u.qty, u.value FROM unnest(%s::int[], "
+    "%s::int[], %s::int[], %s::varchar[], %s::numeric[], %s::numeric[]) WITH ORDINALITY "
+    f"AS u(location_id, product_id, lot_id, status, qty, value, n) ORDER BY u.n {_ON_CONFLICT} "
+    "RETURNING location_id, product_id, lot_id, status, qty")
+_AUDIT_COLS = 'seq, at, actor, action, object_type, object_id, "before", "after", ip, device, prev_hash, hash'
+
+
 class SqlPostingRepository:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, drv: Driver) -> None:
         self.conn = conn
+        self.drv = drv
 
     def find_by_key(self, idempotency_key: str) -> PostingHeader | None:
         return _header(self.conn.execute(
@@ -75,42 +97,33 @@ class SqlPostingRepository:
         return tuple(LedgerEntry(*r) for r in rows)
 
     def add(self, posting: NewPosting, entries: Sequence[LedgerEntry]) -> int:
+        s, drv = self.drv.sql, self.drv
+        header = (posting.kind, s.time(posting.effective_at), s.time(posting.posted_at), posting.actor,
+                  posting.reverses_id, posting.idempotency_key, posting.request_hash,
+                  s.boolean(posting.allow_negative), posting.reference, posting.remark)
         try:
-            posting_id = self.conn.execute(
-                postings.insert().returning(postings.c.id),
-                {
-                    "kind": posting.kind, "effective_at": posting.effective_at,
-                    "posted_at": posting.posted_at, "actor": posting.actor,
-                    "reverses_id": posting.reverses_id, "idempotency_key": posting.idempotency_key,
-                    "request_hash": posting.request_hash, "allow_negative": posting.allow_negative,
-                    "reference": posting.reference, "remark": posting.remark,
-                },
-            ).scalar_one()
+            if s.pg:
+                columns = list(zip(*[(e.line_no, e.product_id, e.lot_id, e.location_id, str(e.status), e.qty,
+                                      e.unit_cost, e.value, e.effective_at) for e in entries], strict=True))
+                return drv.run(_PG_ADD_POSTING, (*header, *map(list, columns))).fetchone()[0]
+            posting_id = drv.run(f"INSERT INTO postings ({_POSTING_COLS}) VALUES ({s.marks(10)}) RETURNING id",
+                                 header).fetchone()[0]
         except IntegrityError as exc:
             raise Conflict("ALREADY_REVERSED" if posting.reverses_id else "IDEMPOTENCY_MISMATCH",
                            "该单据已被并发处理，请刷新后查看结果",
                            "this posting was processed concurrently; refresh to see the result",
                            field="idempotency_key" if posting.idempotency_key else "posting_id") from exc
-        self.conn.execute(ledger_entries.insert(), [
-            {"posting_id": posting_id, "line_no": e.line_no, "product_id": e.product_id,
-             "lot_id": e.lot_id, "location_id": e.location_id, "status": e.status, "qty": e.qty,
-             "unit_cost": e.unit_cost, "value": e.value, "effective_at": e.effective_at}
-            for e in entries
-        ])
+        qty, unit_cost, time = s.qty, s.cost, s.time
+        drv.many(f"INSERT INTO ledger_entries ({_ENTRY_COLS}) VALUES ({s.marks(10)})", [
+            (posting_id, e.line_no, e.product_id, e.lot_id, e.location_id, e.status, qty(e.qty),
+             unit_cost(e.unit_cost), qty(e.value), time(e.effective_at)) for e in entries])
         return posting_id
 
 
 class SqlBalanceRepository:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, drv: Driver) -> None:
         self.conn = conn
-        dialect = conn.dialect.name
-        ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(balances)
-        self._upsert = ins.on_conflict_do_update(
-            index_elements=[balances.c.location_id, balances.c.product_id, balances.c.lot_id,
-                            balances.c.status],
-            set_={"qty": balances.c.qty + ins.excluded.qty,
-                  "value": balances.c.value + ins.excluded.value},
-        )
+        self.drv = drv
 
     def increment(self, entries: Sequence[LedgerEntry],
                   watch: Iterable[BucketKey]) -> dict[BucketKey, Decimal]:
@@ -119,72 +132,96 @@ class SqlBalanceRepository:
             d = deltas.setdefault(e.bucket, [ZERO, ZERO])
             d[0] += e.qty
             d[1] += e.value
-        self.conn.execute(self._upsert, [
-            {"location_id": k.location_id, "product_id": k.product_id, "lot_id": k.lot_id,
-             "status": k.status, "qty": q, "value": v}
-            for k, (q, v) in sorted(deltas.items())
-        ])
-        keys = sorted(watch)
-        if not keys:
+        keys, watched = sorted(deltas), set(watch)
+        s, drv = self.drv.sql, self.drv
+        if s.pg and watched <= deltas.keys():
+            columns = zip(*[(k.location_id, k.product_id, k.lot_id, str(k.status), *deltas[k]) for k in keys],
+                          strict=True)
+            rows = drv.run(_PG_UPSERT, list(map(list, columns))).fetchall()
+            return {key: s.read_qty(r[4]) for r in rows
+                    if r[4] < 0 and (key := BucketKey(r[0], r[1], r[2], r[3])) in watched}
+        drv.many(f"INSERT INTO balances (location_id, product_id, lot_id, status, qty, value) "
+                 f"VALUES ({s.marks(6)}) {_ON_CONFLICT}",
+                 [(k.location_id, k.product_id, k.lot_id, k.status, s.qty(deltas[k][0]), s.qty(deltas[k][1]))
+                  for k in keys])
+        if not watched:
             return {}
-        b = balances.c
-        rows = self.conn.execute(
-            select(b.location_id, b.product_id, b.lot_id, b.status, b.qty)
-            .where(tuple_(b.location_id, b.product_id, b.lot_id, b.status)
-                   .in_([(k.location_id, k.product_id, k.lot_id, k.status) for k in keys]))
-            .where(b.qty < 0))
-        return {BucketKey(r[0], r[1], r[2], r[3]): r[4] for r in rows}
+        look = sorted(watched)
+        rows = drv.run(f"SELECT location_id, product_id, lot_id, status, qty FROM balances WHERE (location_id, "
+                       f"product_id, lot_id, status) IN (VALUES {s.marks(len(look), 4)}) AND qty < {s.p}",
+                       [*(x for k in look for x in (k.location_id, k.product_id, k.lot_id, k.status)), 0])
+        return {BucketKey(r[0], r[1], r[2], r[3]): s.read_qty(r[4]) for r in rows.fetchall()}
 
     def has_history(self, product_id: int) -> bool:
         c = ledger_entries.c
         return self.conn.execute(select(c.id).where(c.product_id == product_id).limit(1)).first() is not None
 
+    def location_has_history(self, location_id: int) -> bool:
+        """A balance row exists once anything moved there (the primary key starts with location)."""
+        b = balances.c
+        return self.conn.execute(select(b.qty).where(b.location_id == location_id).limit(1)).first() is not None
+
     def average_costs(self, pairs: Iterable[tuple[int, int | None]]
                       ) -> dict[tuple[int, int | None], Decimal]:
-        b, loc = balances.c, locations.c
-        pairs = list(pairs)
-        rows = self.conn.execute(
-            select(b.product_id, loc.warehouse_id, func.sum(b.qty), func.sum(b.value))
-            .join_from(balances, locations, loc.id == b.location_id)
-            .where(loc.kind == LocationKind.PHYSICAL)
-            .where(tuple_(b.product_id, loc.warehouse_id).in_(pairs))
-            .group_by(b.product_id, loc.warehouse_id))
-        return {(r[0], r[1]): cost(r[3] / r[2]) for r in rows if r[2] and r[2] > 0 and r[3] > 0}
+        s, pairs = self.drv.sql, sorted(pairs)
+        if s.pg:
+            match, params = "IN (SELECT * FROM unnest(%s::int[], %s::int[]))", [list(x) for x in zip(*pairs, strict=True)]
+        else:
+            match, params = f"IN (VALUES {s.marks(len(pairs), 2)})", [x for pair in pairs for x in pair]
+        rows = self.drv.run(
+            "SELECT b.product_id, l.warehouse_id, sum(b.qty), sum(b.value) FROM balances b "
+            f"JOIN locations l ON l.id = b.location_id WHERE l.kind = {s.p} "
+            f"AND (b.product_id, l.warehouse_id) {match} GROUP BY b.product_id, l.warehouse_id",
+            [LocationKind.PHYSICAL.value, *params]).fetchall()
+        out = {}
+        for pid, wh, q, v in rows:
+            qty, value = s.read_qty(q), s.read_qty(v)
+            if qty and qty > 0 and value > 0:
+                out[(pid, wh)] = cost(value / qty)
+        return out
 
 
 class SqlMasterDataRepository:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, drv: Driver) -> None:
         self.conn = conn
+        self.drv = drv
 
     def load(self, product_ids: Iterable[int], location_ids: Iterable[int],
              lot_ids: Iterable[int]) -> MasterData:
-        pids, lids, tids = list(product_ids), list(location_ids), list(lot_ids)
-        p, loc, lot = products.c, locations.c, lots.c
-        prods = {r[0]: ProductInfo(r[0], r[1], r[2], Tracking(r[3]), r[4]) for r in self.conn.execute(
-            select(p.id, p.code, p.base_unit, p.tracking, p.active).where(p.id.in_(pids)))} if pids else {}
-        locs = {r[0]: LocationInfo(r[0], r[1], LocationKind(r[2]), r[3], r[4]) for r in self.conn.execute(
-            select(loc.id, loc.code, loc.kind, loc.warehouse_id, loc.active).where(loc.id.in_(lids)))
-        } if lids else {}
-        lotmap = {r[0]: LotInfo(*r) for r in self.conn.execute(
-            select(lot.id, lot.product_id, lot.lot_number, lot.expires_on).where(lot.id.in_(tids)))
-        } if tids else {}
+        """Products, locations and lots in one query (one round trip): rows tagged 1, 2, 3."""
+        s = self.drv.sql
+        (pw, pp), (lw, lp), (tw, tp) = (s.in_ids("id", sorted(ids)) for ids in (product_ids, location_ids, lot_ids))
+        rows = self.drv.run(
+            f"SELECT 1, id, code, base_unit, tracking, CAST(NULL AS INTEGER), active, CAST(NULL AS DATE) "
+            f"FROM products WHERE {pw} UNION ALL "
+            f"SELECT 2, id, code, kind, NULL, warehouse_id, active, NULL FROM locations WHERE {lw} UNION ALL "
+            f"SELECT 3, id, lot_number, NULL, NULL, product_id, NULL, expires_on FROM lots WHERE {tw}",
+            [*pp, *lp, *tp]).fetchall()
+        prods, locs, lotmap = {}, {}, {}
+        for tag, rid, code, text, tracking, ref, active, expires in rows:
+            if tag == 1:
+                prods[rid] = ProductInfo(rid, code, text, Tracking(tracking), bool(active))
+            elif tag == 2:
+                locs[rid] = LocationInfo(rid, code, LocationKind(text), ref, bool(active))
+            else:
+                lotmap[rid] = LotInfo(rid, ref, code, s.read_date(expires))
         return MasterData(prods, locs, lotmap)
 
 
 class SqlBookRepository:
     """The one `books` row: closed period and audit chain head, locked per transaction."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, drv: Driver) -> None:
         self.conn = conn
+        self.drv = drv
         self._head: BookHead | None = None
 
     def lock_head(self) -> BookHead:
         if self._head is None:
-            q = select(books.c.closed_until, books.c.audit_seq, books.c.audit_hash).where(books.c.id == 1)
-            if self.conn.dialect.name == "postgresql":
-                q = q.with_for_update()
-            row = self.conn.execute(q).one()
-            self._head = BookHead(row[0], row[1], row[2])
+            s = self.drv.sql
+            row = self.drv.run(f"SELECT closed_until, audit_seq, audit_hash FROM books WHERE id = {s.p}{s.lock}",
+                               (1,)).fetchone()
+            self._head = BookHead(s.read_time(row[0]), row[1], row[2])
         return self._head
 
     def set_closed_until(self, closed_until: Any) -> None:
@@ -192,9 +229,17 @@ class SqlBookRepository:
         self.conn.execute(update(books).where(books.c.id == 1).values(closed_until=closed_until))
         self._head = BookHead(closed_until, head.audit_seq, head.audit_hash)
 
-    def advance_chain(self, seq: int, digest: str) -> None:
-        head = self.lock_head()
-        self.conn.execute(update(books).where(books.c.id == 1).values(audit_seq=seq, audit_hash=digest))
+    def advance_chain(self, seq: int, digest: str, record: Sequence[Any] | None = None) -> None:
+        """Move the chain head; with ``record`` (driver-encoded audit row) insert it in the same statement."""
+        head, s = self.lock_head(), self.drv.sql
+        set_head = f"UPDATE books SET audit_seq = {s.p}, audit_hash = {s.p} WHERE id = {s.p}"
+        if record is not None and s.pg:  # one round trip while the head row is locked
+            self.drv.run(f"WITH a AS (INSERT INTO audit_records ({_AUDIT_COLS}) VALUES ({s.marks(12)})) {set_head}",
+                         (*record, seq, digest, 1))
+        else:
+            if record is not None:
+                self.drv.run(f"INSERT INTO audit_records ({_AUDIT_COLS}) VALUES ({s.marks(12)})", record)
+            self.drv.run(set_head, (seq, digest, 1))
         self._head = BookHead(head.closed_until, seq, digest)
 
 
@@ -206,23 +251,26 @@ class SqlAuditLog:
     def append(self, entry: AuditEntry) -> int:
         head = self.book.lock_head()
         row = audit_chain.row_for(entry, head.audit_seq + 1, head.audit_hash)
-        self.conn.execute(audit_records.insert(), row)
-        self.book.advance_chain(row["seq"], row["hash"])
+        record = (row["seq"], self.book.drv.sql.time(row["at"]), *(row[k] for k in (
+            "actor", "action", "object_type", "object_id", "before", "after", "ip", "device", "prev_hash",
+            "hash")))
+        self.book.advance_chain(row["seq"], row["hash"], record)
         return row["seq"]
 
 
 class SqlOutbox:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, drv: Driver) -> None:
         self.conn = conn
+        self.drv = drv
 
     def add(self, message: OutboxMessage) -> int:
-        import json
-
-        return self.conn.execute(outbox_events.insert().returning(outbox_events.c.id), {
-            "event_type": message.event_type, "aggregate": message.aggregate,
-            "aggregate_id": message.aggregate_id, "created_at": message.created_at,
-            "payload": json.dumps(message.payload, ensure_ascii=False, default=str),
-        }).scalar_one()
+        s = self.drv.sql
+        return self.drv.run(
+            "INSERT INTO outbox_events (event_type, aggregate, aggregate_id, payload, created_at, attempts) "
+            f"VALUES ({s.marks(6)}) RETURNING id",
+            (message.event_type, message.aggregate, message.aggregate_id,
+             json.dumps(message.payload, ensure_ascii=False, default=str), s.time(message.created_at), 0),
+        ).fetchone()[0]
 
 
 class SqlPeriodRepository:

@@ -11,7 +11,7 @@ from typing import Self
 
 from sqlalchemy import Connection, Engine
 
-from jxc.storage.engine import WRITE
+from jxc.storage.engine import WRITE, Driver
 from jxc.storage.repositories import (
     SqlAuditLog,
     SqlBalanceRepository,
@@ -33,13 +33,14 @@ class SqlUnitOfWork:
         conn = self.engine.connect().execution_options(**WRITE)
         conn.begin()
         self.conn = conn
-        self.postings = SqlPostingRepository(conn)
-        self.balances = SqlBalanceRepository(conn)
-        self.masterdata = SqlMasterDataRepository(conn)
-        self.book = SqlBookRepository(conn)
+        drv = Driver(conn)  # the posting path's statements run on the driver cursor (engine.py)
+        self.postings = SqlPostingRepository(conn, drv)
+        self.balances = SqlBalanceRepository(conn, drv)
+        self.masterdata = SqlMasterDataRepository(conn, drv)
+        self.book = SqlBookRepository(conn, drv)
         self.periods = SqlPeriodRepository(conn)
         self.audit = SqlAuditLog(conn, self.book)
-        self.outbox = SqlOutbox(conn)
+        self.outbox = SqlOutbox(conn, drv)
         self.records = SqlRecordStore(conn)
         return self
 
