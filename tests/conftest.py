@@ -1,7 +1,7 @@
 """Test fixtures: the same suite runs on SQLite (default) and PostgreSQL (--db=postgresql).
 
 PostgreSQL tests use a database of their own per test process
-(``jxc_test_<worker>``), created fresh at session start; each test starts
+(``jxc_test_<pid>_<worker>``), created fresh at session start; each test starts
 from empty tables (TRUNCATE) plus the rows every book starts with.
 """
 
@@ -58,7 +58,7 @@ def pg_url(db_kind: str, worker_id: str) -> Iterator[str | None]:
         pytest.skip(f"no PostgreSQL server reachable at {PG_ADMIN_URL}: {problem}")
     import psycopg
 
-    name = f"jxc_test_{worker_id}"
+    name = f"jxc_test_{os.getpid()}_{worker_id}"  # concurrent sessions never drop each other's
     admin = psycopg.connect(PG_ADMIN_URL.replace("postgresql+psycopg", "postgresql"), autocommit=True)
     admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     admin.execute(f'CREATE DATABASE "{name}"')

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -25,7 +27,7 @@ def fresh(pg_url, worker_id, tmp_path):
         return
     import psycopg
 
-    name = f"jxc_migrations_{worker_id}"
+    name = f"jxc_migrations_{os.getpid()}_{worker_id}"
     admin = psycopg.connect(PG_ADMIN_URL.replace("postgresql+psycopg", "postgresql"), autocommit=True)
     admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     admin.execute(f'CREATE DATABASE "{name}"')

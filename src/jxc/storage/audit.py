@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from jxc.services.ports import AuditEntry, Violation
-from jxc.storage.tables import audit_records
+from jxc.storage.tables import audit_records, books
 
 GENESIS = "0" * 64
 
@@ -62,6 +62,11 @@ def verify(conn: Connection, batch: int = 5000) -> list[Violation]:
             return [Violation("I6", f"audit record seq {r['seq']} (id {r['id']})",
                               "content does not match its hash: the record was changed")]
         prev, expected_seq = r["hash"], expected_seq + 1
+    head = conn.execute(select(books.c.audit_seq, books.c.audit_hash).where(books.c.id == 1)).first()
+    if head is not None and (head[0] != expected_seq - 1 or head[1] != prev):
+        return [Violation("I6", f"audit record seq {head[0]} (the chain head)",
+                          f"the chain ends at seq {expected_seq - 1} but the book head says {head[0]}: "
+                          "the newest records were deleted or the head was changed")]
     return []
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, String, and_, cast, func, literal, or_, select
+from sqlalchemy import Connection, String, cast, func, literal, or_, select, union_all
 
 from jxc.domain.balances import Amount
 from jxc.domain.catalog import LocationKind
@@ -21,6 +21,7 @@ from jxc.storage.tables import (
     balances,
     ledger_entries,
     locations,
+    period_balances,
     periods,
     postings,
 )
@@ -101,14 +102,32 @@ def i6_audit(conn: Connection) -> list[Violation]:
 
 
 def i9_closed_periods(conn: Connection) -> list[Violation]:
-    p = periods.c
-    rows = conn.execute(
-        select(postings.c.id, p.closed_until)
-        .join_from(postings, periods, and_(postings.c.effective_at < p.closed_until,
-                                           postings.c.posted_at > p.closed_at))
-        .order_by(postings.c.id).limit(20))
-    return [Violation("I9", f"posting #{r[0]}", f"effective before the close at {r[1]} but posted "
-                      "after it") for r in rows]
+    """Each period snapshot = previous snapshot + entries effective in [previous close, close).
+
+    A posting that slipped in before a close after it was taken would make the
+    ledger disagree with the frozen snapshot; so would an edited snapshot.
+    """
+    p, s = periods.c, period_balances.c
+    out: list[Violation] = []
+    prev: tuple[int, Any] | None = None
+    for pid, until in conn.execute(select(p.id, p.closed_until).order_by(p.closed_until)).all():
+        since = select(*_KEY, E.qty, E.value).where(E.effective_at < until)
+        parts = [since if prev is None else since.where(E.effective_at >= prev[1])]
+        if prev is not None:
+            parts.append(select(s.location_id, s.product_id, s.lot_id, s.status, s.qty, s.value)
+                         .where(s.period_id == prev[0]))
+        parts.append(select(s.location_id, s.product_id, s.lot_id, s.status, -s.qty, -s.value)
+                     .where(s.period_id == pid))
+        u = union_all(*parts).subquery()
+        q, v = func.sum(u.c.qty), func.sum(u.c.value)
+        rows = conn.execute(select(u.c.location_id, u.c.product_id, u.c.lot_id, u.c.status, q, v)
+                            .group_by(u.c.location_id, u.c.product_id, u.c.lot_id, u.c.status)
+                            .having(or_(q != 0, v != 0)).limit(20))
+        out += [Violation("I9", f"period #{pid} (closed until {until}) at {_bucket(r)}",
+                          f"ledger before the close differs from the snapshot by qty={r[4]} value={r[5]}: "
+                          "a posting entered the closed period, or the snapshot was changed") for r in rows]
+        prev = (pid, until)
+    return out
 
 
 def i8_time_travel(conn: Connection, queries: Any) -> list[Violation]:
