@@ -96,3 +96,13 @@ def test_base_unit_cannot_change_once_stock_moved(app, world):
         masterdata.update(app.uow_factory, "products", world.rice, {"base_unit": "斤"}, None, SYSTEM, NOW)
     assert err.value.field == "base_unit"
     masterdata.update(app.uow_factory, "products", world.eggs, {"base_unit": "枚"}, None, SYSTEM, NOW)
+
+
+def test_location_with_stock_cannot_change_kind_or_warehouse(app, world):
+    post(app.uow_factory, PostingRequest("receipt", (Movement(world.rice, D(1), world.supplier, world.shelf_a,
+                                                              unit_cost=D(1)),), NOW), SYSTEM, NOW)
+    with pytest.raises(ValidationFailed) as err:
+        masterdata.update(app.uow_factory, "locations", world.shelf_a, {"kind": "scrap"}, None, SYSTEM, NOW)
+    assert err.value.field == "kind" and "调拨" in err.value.message_zh
+    masterdata.update(app.uow_factory, "locations", world.shelf_b, {"name": "B货架(冷藏)"}, None, SYSTEM, NOW)
+    masterdata.update(app.uow_factory, "locations", world.shelf_b, {"kind": "scrap"}, None, SYSTEM, NOW)

@@ -213,6 +213,11 @@ def update(uow_factory: UowFactory, table: str, record_id: int, changes: Mapping
             if uow.records.find("unit_conversions", product_id=record_id) is not None or uow.balances.has_history(record_id):
                 problems.add("VALUE_INVALID", "base_unit", "商品已有换算或库存流水，不能修改基本单位",
                              "the product has conversions or stock history; its base unit cannot change")
+        if table == "locations" and any(k in values and values[k] != before[k] for k in ("kind", "warehouse_id")):
+            if uow.balances.location_has_history(record_id):
+                problems.add("VALUE_INVALID", "kind", "库位已有库存流水，不能修改类型或所属仓库；请新建库位并调拨",
+                             "the location has stock history; its kind and warehouse cannot change — "
+                             "create a new location and transfer the stock")
         problems.raise_if_any()
         after = uow.records.update(table, record_id, {**values, "updated_at": now}, expected_version)
         _audit(uow, f"{table.rstrip('s')}.update", table, record_id, actor, now,

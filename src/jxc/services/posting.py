@@ -41,6 +41,9 @@ class Actor:
     permissions: frozenset[str] = frozenset()
     ip: str | None = None
     device: str | None = None
+    role: str = ""
+    warehouses: frozenset[int] | None = None  # None: every warehouse
+    reauthenticated: bool = False  # the interface re-checked the password just now (敏感操作)
 
     def can(self, permission: str) -> bool:
         return "*" in self.permissions or permission in self.permissions
@@ -74,7 +77,7 @@ class PostingResult:
 UowFactory = Callable[[], UnitOfWork]
 
 
-def _utc(at: datetime) -> datetime:
+def utc(at: datetime) -> datetime:
     if at.tzinfo is None:
         raise DomainError("VALUE_INVALID", "业务时间必须带时区", "effective_at must carry a time zone",
                           field="effective_at")
@@ -85,7 +88,7 @@ def request_hash(req: PostingRequest) -> str:
     """A stable fingerprint of the request, to tell a retry from a key reuse."""
     body = {
         "kind": req.kind,
-        "effective_at": _utc(req.effective_at).isoformat(),
+        "effective_at": utc(req.effective_at).isoformat(),
         "allow_negative": req.allow_negative,
         "reference": req.reference,
         "remark": req.remark,
@@ -114,7 +117,25 @@ def _replayed(existing: PostingHeader, digest: str) -> PostingResult:
 
 def post(uow_factory: UowFactory, req: PostingRequest, actor: Actor, now: datetime) -> PostingResult:
     """过账 — validate, append balanced entries, update balances, audit, outbox; or nothing."""
-    effective_at = _utc(req.effective_at)
+    try:
+        with uow_factory() as uow:
+            result = post_in(uow, req, actor, now)
+            if result.created:
+                uow.commit()
+            return result
+    except Conflict:
+        if not req.idempotency_key:
+            raise
+        with uow_factory() as uow:  # a concurrent retry won the race: return its result
+            existing = uow.postings.find_by_key(req.idempotency_key)
+        if existing is None:
+            raise
+        return _replayed(existing, request_hash(req))
+
+
+def post_in(uow: UnitOfWork, req: PostingRequest, actor: Actor, now: datetime) -> PostingResult:
+    """Post inside an open unit of work (documents post with their own state change); no commit."""
+    effective_at = utc(req.effective_at)
     digest = request_hash(req) if req.idempotency_key else None
     if req.allow_negative and not actor.can(PERMISSION_ALLOW_NEGATIVE):
         raise DomainError(
@@ -123,36 +144,25 @@ def post(uow_factory: UowFactory, req: PostingRequest, actor: Actor, now: dateti
             f"{actor.name} lacks the permission {PERMISSION_ALLOW_NEGATIVE}; ask the owner to approve",
             field="allow_negative",
         )
-    try:
-        with uow_factory() as uow:
-            if req.idempotency_key:
-                existing = uow.postings.find_by_key(req.idempotency_key)
-                if existing is not None:
-                    return _replayed(existing, digest or "")
-            md = uow.masterdata.load(
-                {m.product_id for m in req.movements},
-                {m.from_location_id for m in req.movements} | {m.to_location_id for m in req.movements},
-                {m.lot_id for m in req.movements if m.lot_id != ledger.NO_LOT},
-            )
-            ledger.validate_movements(req.movements, md)
-            pairs = {(m.product_id, md.locations[m.from_location_id].warehouse_id)
-                     for m in req.movements if ledger.needs_average_cost(m, md.locations)}
-            costs = uow.balances.average_costs(pairs) if pairs else {}
-            entries = ledger.build_entries(req.movements, effective_at, costs, md.locations)
-            header = NewPosting(req.kind, effective_at, now, actor.name, None, req.idempotency_key,
-                                digest, req.allow_negative, req.reference, req.remark)
-            posting_id = _append(uow, header, entries, actor,
-                                 physical={i for i, loc in md.locations.items() if loc.kind.is_physical})
-            uow.commit()
-            return PostingResult(posting_id, created=True, entries=len(entries))
-    except Conflict:
-        if not req.idempotency_key:
-            raise
-        with uow_factory() as uow:  # a concurrent retry won the race: return its result
-            existing = uow.postings.find_by_key(req.idempotency_key)
-        if existing is None:
-            raise
-        return _replayed(existing, digest or "")
+    if req.idempotency_key:
+        existing = uow.postings.find_by_key(req.idempotency_key)
+        if existing is not None:
+            return _replayed(existing, digest or "")
+    md = uow.masterdata.load(
+        {m.product_id for m in req.movements},
+        {m.from_location_id for m in req.movements} | {m.to_location_id for m in req.movements},
+        {m.lot_id for m in req.movements if m.lot_id != ledger.NO_LOT},
+    )
+    ledger.validate_movements(req.movements, md)
+    pairs = {(m.product_id, md.locations[m.from_location_id].warehouse_id)
+             for m in req.movements if ledger.needs_average_cost(m, md.locations)}
+    costs = uow.balances.average_costs(pairs) if pairs else {}
+    entries = ledger.build_entries(req.movements, effective_at, costs, md.locations)
+    header = NewPosting(req.kind, effective_at, now, actor.name, None, req.idempotency_key,
+                        digest, req.allow_negative, req.reference, req.remark)
+    posting_id = _append(uow, header, entries, actor,
+                         physical={i for i, loc in md.locations.items() if loc.kind.is_physical})
+    return PostingResult(posting_id, created=True, entries=len(entries))
 
 
 def _append(uow: UnitOfWork, header: NewPosting, entries: tuple[LedgerEntry, ...], actor: Actor,
@@ -198,43 +208,52 @@ def reverse(uow_factory: UowFactory, posting_id: int, actor: Actor, now: datetim
             effective_at: datetime | None = None, reason: str | None = None,
             idempotency_key: str | None = None) -> PostingResult:
     """红冲 — post the exact negative of a posting, referencing it (I5)."""
-    at = _utc(effective_at) if effective_at else now
     with uow_factory() as uow:
-        if idempotency_key:
-            existing = uow.postings.find_by_key(idempotency_key)
-            if existing is not None:
-                if existing.reverses_id != posting_id:
-                    raise DomainError("IDEMPOTENCY_MISMATCH", f"幂等键 {idempotency_key} 已用于另一笔过账",
-                                      f"idempotency key {idempotency_key} was used for another posting",
-                                      field="idempotency_key")
-                return PostingResult(existing.id, created=False, entries=0)
-        original = uow.postings.get(posting_id)
-        if original is None:
-            raise NotFound("NOT_FOUND", f"过账 #{posting_id} 不存在", f"posting #{posting_id} does not exist",
-                           field="posting_id")
-        if original.reverses_id is not None:
-            raise Conflict("REVERSAL_OF_REVERSAL", f"#{posting_id} 本身是红冲单，不能再红冲；如需恢复请重新录单",
-                           f"#{posting_id} is a reversal and cannot be reversed; post the document again",
-                           field="posting_id")
-        done = uow.postings.reversal_of(posting_id)
-        if done is not None:
-            raise Conflict("ALREADY_REVERSED", f"#{posting_id} 已被 #{done.id} 红冲",
-                           f"#{posting_id} was already reversed by #{done.id}", field="posting_id",
-                           details={"reversal_id": done.id})
-        entries = ledger.reverse_entries(uow.postings.entries(posting_id), at)
-        header = NewPosting("reversal", at, now, actor.name, posting_id, idempotency_key, None,
-                            original.allow_negative and actor.can(PERMISSION_ALLOW_NEGATIVE),
-                            original.reference, reason)
-        md = uow.masterdata.load((), {e.location_id for e in entries}, ())
-        new_id = _append(uow, header, entries, actor,
-                         physical={i for i, loc in md.locations.items() if loc.kind.is_physical})
-        uow.commit()
-        return PostingResult(new_id, created=True, entries=len(entries))
+        result = reverse_in(uow, posting_id, actor, now, effective_at, reason, idempotency_key)
+        if result.created:
+            uow.commit()
+        return result
+
+
+def reverse_in(uow: UnitOfWork, posting_id: int, actor: Actor, now: datetime,
+               effective_at: datetime | None = None, reason: str | None = None,
+               idempotency_key: str | None = None) -> PostingResult:
+    """Reverse inside an open unit of work; no commit."""
+    at = utc(effective_at) if effective_at else now
+    if idempotency_key:
+        existing = uow.postings.find_by_key(idempotency_key)
+        if existing is not None:
+            if existing.reverses_id != posting_id:
+                raise DomainError("IDEMPOTENCY_MISMATCH", f"幂等键 {idempotency_key} 已用于另一笔过账",
+                                  f"idempotency key {idempotency_key} was used for another posting",
+                                  field="idempotency_key")
+            return PostingResult(existing.id, created=False, entries=0)
+    original = uow.postings.get(posting_id)
+    if original is None:
+        raise NotFound("NOT_FOUND", f"过账 #{posting_id} 不存在", f"posting #{posting_id} does not exist",
+                       field="posting_id")
+    if original.reverses_id is not None:
+        raise Conflict("REVERSAL_OF_REVERSAL", f"#{posting_id} 本身是红冲单，不能再红冲；如需恢复请重新录单",
+                       f"#{posting_id} is a reversal and cannot be reversed; post the document again",
+                       field="posting_id")
+    done = uow.postings.reversal_of(posting_id)
+    if done is not None:
+        raise Conflict("ALREADY_REVERSED", f"#{posting_id} 已被 #{done.id} 红冲",
+                       f"#{posting_id} was already reversed by #{done.id}", field="posting_id",
+                       details={"reversal_id": done.id})
+    entries = ledger.reverse_entries(uow.postings.entries(posting_id), at)
+    header = NewPosting("reversal", at, now, actor.name, posting_id, idempotency_key, None,
+                        original.allow_negative and actor.can(PERMISSION_ALLOW_NEGATIVE),
+                        original.reference, reason)
+    md = uow.masterdata.load((), {e.location_id for e in entries}, ())
+    new_id = _append(uow, header, entries, actor,
+                     physical={i for i, loc in md.locations.items() if loc.kind.is_physical})
+    return PostingResult(new_id, created=True, entries=len(entries))
 
 
 def close_period(uow_factory: UowFactory, until: datetime, actor: Actor, now: datetime) -> int:
     """月结 — snapshot stock before ``until`` and refuse earlier postings from now on (I9)."""
-    until = _utc(until)
+    until = utc(until)
     if until > now:
         raise DomainError("VALUE_INVALID", "结账日期不能晚于当前时间", "a period cannot be closed in the future",
                           field="until")

@@ -70,3 +70,32 @@ def authenticate(uow_factory: UowFactory, username: str, password: str, now: dat
         raise DomainError("AUTH_FAILED", "用户名或密码错误", "wrong user name or password",
                           field="password")
     return {k: v for k, v in user.items() if k != "password_hash"}
+
+
+def verify_password(uow_factory: UowFactory, username: str, password: str, now: datetime,
+                    ip: str | None = None, device: str | None = None) -> bool:
+    """再次确认密码 — for sensitive operations; every attempt is audited."""
+    with uow_factory() as uow:
+        user = uow.records.find("users", username=username)
+        ok = False
+        if user is not None and user["active"]:
+            try:
+                ok = _hasher.verify(user["password_hash"], password)
+            except VerificationError:
+                ok = False
+        uow.audit.append(AuditEntry("reauth.success" if ok else "reauth.failed", "user",
+                                    str(user["id"]) if user else username, username, now, None, None, ip, device))
+        uow.commit()
+    return ok
+
+
+def actor_for(uow_factory: UowFactory, username: str, ip: str | None = None,
+              device: str | None = None) -> Actor:
+    """操作人 — a user's role permissions and warehouse scope, as an `Actor` for the services."""
+    with uow_factory() as uow:
+        user = uow.records.find("users", username=username)
+        if user is None or not user["active"]:
+            raise DomainError("AUTH_FAILED", "用户不存在或已停用", "no such active user", field="username")
+        perms = uow.documents.role_permissions(user["role"]) or frozenset()
+        scope = uow.documents.user_warehouses(user["id"])
+    return Actor(username, perms, ip, device, role=user["role"], warehouses=scope or None)

@@ -118,6 +118,10 @@ class SqlQueries:
                                ).scalar() if warehouse_code else None
         return pid, wid
 
+    def audit(self, **filters: Any) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            return audit_search(conn, **filters)
+
     def violations(self) -> list[Violation]:
         with self.engine.connect() as conn:
             return checks.all_violations(conn, self)
@@ -133,3 +137,40 @@ def _filters(q: Any, c: Any, product_id: int | None, lot_id: int | None,
         q = q.where(c.location_id.in_(loc_ids))
     return q
 
+
+
+def audit_search(conn: Any, *, product_id: int | None = None, document_id: int | None = None,
+                 username: str | None = None, action: str | None = None, since: datetime | None = None,
+                 until: datetime | None = None, before_seq: int | None = None,
+                 limit: int = 50) -> list[dict[str, Any]]:
+    """操作日志查询 — newest first; a product finds its own records and those of every
+    posting and document that moved it."""
+    from sqlalchemy import String, cast, or_
+
+    from jxc.storage.tables import audit_records, document_lines, documents
+
+    a = audit_records.c
+    q = select(audit_records)
+    if product_id is not None:
+        postings_of = select(cast(ledger_entries.c.posting_id, String)).where(
+            ledger_entries.c.product_id == product_id)
+        docs_of = select(cast(document_lines.c.document_id, String)).where(
+            document_lines.c.product_id == product_id)
+        q = q.where(or_((a.object_type == "product") & (a.object_id == str(product_id)),
+                        (a.object_type == "posting") & a.object_id.in_(postings_of),
+                        (a.object_type == "document") & a.object_id.in_(docs_of)))
+    if document_id is not None:
+        posting_ids = select(cast(documents.c.posting_id, String)).where(documents.c.id == document_id)
+        q = q.where(or_((a.object_type == "document") & (a.object_id == str(document_id)),
+                        (a.object_type == "posting") & a.object_id.in_(posting_ids)))
+    if username:
+        q = q.where(a.actor == username)
+    if action:
+        q = q.where(a.action.like(f"{action}%"))
+    if since:
+        q = q.where(a.at >= since)
+    if until:
+        q = q.where(a.at <= until)
+    if before_seq:
+        q = q.where(a.seq < before_seq)
+    return [dict(r) for r in conn.execute(q.order_by(a.seq.desc()).limit(limit)).mappings()]

@@ -236,3 +236,116 @@ outbox_events = Table(
     Column("attempts", Integer, nullable=False, default=0),
     Index("ix_outbox_events_undelivered", "delivered_at", "id"),
 )
+
+# ── documents (单据), approvals, roles ────────────────────────────────────────
+
+documents = Table(
+    "documents", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("number", String(40), nullable=False, unique=True),
+    Column("state", String(20), nullable=False),
+    Column("warehouse_id", ForeignKey("warehouses.id"), nullable=False),
+    Column("to_warehouse_id", ForeignKey("warehouses.id"), nullable=True),
+    Column("partner_id", ForeignKey("partners.id"), nullable=True),
+    Column("effective_at", UtcDateTime, nullable=False),
+    Column("remark", Text, nullable=True),
+    Column("reason_code", String(32), nullable=True),
+    Column("reason_text", Text, nullable=True),
+    Column("source_document_id", ForeignKey("documents.id"), nullable=True),
+    Column("posting_id", ForeignKey("postings.id"), nullable=True, unique=True),
+    Column("reversal_posting_id", ForeignKey("postings.id"), nullable=True, unique=True),
+    Column("allow_negative", Boolean, nullable=False, default=False),
+    Column("approval_level", Integer, nullable=False, default=0),
+    Column("approval_plan", Text, nullable=True),  # JSON: [{"level", "role", "reasons"}]
+    Column("idempotency_key", String(128), nullable=True, unique=True),
+    Column("version", Integer, nullable=False, default=1),
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_by", String(64), nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("submitted_at", UtcDateTime, nullable=True),
+    Column("reminder_level", Integer, nullable=False, default=0),  # overdue reminders sent (1 operator, 2 manager)
+    CheckConstraint("state in ('draft', 'pending_approval', 'posted', 'reversed', 'cancelled')",
+                    name="state"),
+    Index("ix_documents_state_kind", "state", "kind"),
+    Index("ix_documents_warehouse_time", "warehouse_id", "effective_at"),
+)
+
+document_lines = Table(
+    "document_lines", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("document_id", ForeignKey("documents.id"), nullable=False),
+    Column("line_no", Integer, nullable=False),
+    Column("product_id", ForeignKey("products.id"), nullable=False),
+    Column("unit", String(16), nullable=False),
+    Column("qty", Quantity(), nullable=False),
+    Column("qty_base", Quantity(), nullable=False),
+    Column("lot_id", Integer, nullable=False, default=0),
+    Column("unit_price", UnitCost(), nullable=True),
+    Column("location_id", ForeignKey("locations.id"), nullable=True),
+    Column("to_location_id", ForeignKey("locations.id"), nullable=True),
+    Column("role", String(16), nullable=False, default=""),
+    Column("from_status", String(16), nullable=False, default="available"),
+    Column("to_status", String(16), nullable=True),
+    Column("source_line_no", Integer, nullable=True),
+    Column("remark", Text, nullable=True),
+    UniqueConstraint("document_id", "line_no", name="uq_document_lines_document_line"),
+    Index("ix_document_lines_product", "product_id"),
+)
+
+number_sequences = Table(
+    "number_sequences", metadata,
+    Column("prefix", String(16), primary_key=True),
+    Column("day", String(8), primary_key=True),
+    Column("last", Integer, nullable=False),
+)
+
+approvals = Table(
+    "approvals", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("document_id", ForeignKey("documents.id"), nullable=False, index=True),
+    Column("level", Integer, nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("decision", String(16), nullable=False),
+    Column("username", String(64), nullable=False),
+    Column("comment", Text, nullable=True),
+    Column("at", UtcDateTime, nullable=False),
+    CheckConstraint("decision in ('approved', 'rejected')", name="decision"),
+)
+
+approval_rules = Table(
+    "approval_rules", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("definition", Text, nullable=False),  # JSON of domain.approvals.Rule
+    Column("active", Boolean, nullable=False, default=True),
+    Column("version", Integer, nullable=False, default=1),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+roles = Table(
+    "roles", metadata,
+    Column("code", String(32), primary_key=True),
+    Column("name_zh", String(64), nullable=False),
+    Column("name_en", String(64), nullable=False),
+    Column("permissions", Text, nullable=False),  # JSON list of permission codes
+    Column("builtin", Boolean, nullable=False, default=False),
+)
+
+user_warehouses = Table(
+    "user_warehouses", metadata,
+    Column("user_id", ForeignKey("users.id"), primary_key=True),
+    Column("warehouse_id", ForeignKey("warehouses.id"), primary_key=True),
+)
+
+reasons = Table(
+    "reasons", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("code", String(32), nullable=False),
+    Column("label_zh", String(64), nullable=False),
+    Column("label_en", String(64), nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+    UniqueConstraint("kind", "code", name="uq_reasons_kind_code"),
+)

@@ -11,6 +11,7 @@ from typing import Self
 
 from sqlalchemy import Connection, Engine
 
+from jxc.storage.documents import SqlDocumentRepository
 from jxc.storage.engine import WRITE, Driver
 from jxc.storage.repositories import (
     SqlAuditLog,
@@ -42,6 +43,7 @@ class SqlUnitOfWork:
         self.audit = SqlAuditLog(conn, self.book)
         self.outbox = SqlOutbox(conn, drv)
         self.records = SqlRecordStore(conn)
+        self.documents = SqlDocumentRepository(conn)
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -234,9 +234,9 @@ def upgrade() -> None:
     sa.UniqueConstraint('product_id', 'unit', name='uq_unit_conversions_product_unit')
     )
     # Rows every book starts with: the book head and the virtual locations.
-    from jxc.storage.schema import seed_rows
+    from jxc.storage.schema import seed_book
 
-    seed_rows(op.get_bind())
+    seed_book(op.get_bind())
 
 
 def downgrade() -> None:

@@ -1,0 +1,197 @@
+"""单据校验与过账准备 — validate a draft, resolve lines to movements, compute approval facts.
+
+Pure helpers over a unit of work's reads; they write nothing. Validation
+collects every problem (field named per line) and raises once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from jxc.domain import documents as d
+from jxc.domain.approvals import Facts
+from jxc.domain.catalog import StockStatus
+from jxc.domain.errors import DomainError, Problems
+from jxc.domain.ledger import NO_LOT, BucketKey, Movement
+from jxc.domain.permissions import holds
+from jxc.domain.quantities import ZERO, to_base, to_decimal
+from jxc.services.ports import UnitOfWork
+
+
+@dataclass(frozen=True)
+class LineInput:
+    """明细输入 — as a person enters it: any unit, optional lot, price and location."""
+
+    product_id: int
+    qty: Any
+    unit: str | None = None  # None: the product's base unit
+    lot_id: int = NO_LOT
+    unit_price: Any = None
+    location_id: int | None = None  # None: the warehouse's default location
+    role: str = ""
+    from_status: str = StockStatus.AVAILABLE
+    to_status: str | None = None
+    remark: str | None = None
+
+
+@dataclass(frozen=True)
+class DraftInput:
+    """单据输入 — the header and lines of a new or edited draft."""
+
+    kind: d.DocumentKind
+    warehouse_id: int
+    lines: tuple[LineInput, ...]
+    effective_at: datetime | None = None  # None: now
+    partner_id: int | None = None
+    to_warehouse_id: int | None = None
+    remark: str | None = None
+    reason_code: str | None = None
+    reason_text: str | None = None
+    idempotency_key: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+REASON_GROUP = {d.DocumentKind.SCRAP: "scrap", d.DocumentKind.COUNT_ADJUSTMENT: "count",
+                d.DocumentKind.SALES_RETURN: "return", d.DocumentKind.PURCHASE_RETURN: "return"}
+_ROLES = {d.DocumentKind.COUNT_ADJUSTMENT: (d.LineRole.GAIN, d.LineRole.LOSS),
+          d.DocumentKind.ASSEMBLY: (d.LineRole.COMPONENT, d.LineRole.OUTPUT),
+          d.DocumentKind.DISASSEMBLY: (d.LineRole.COMPONENT, d.LineRole.OUTPUT)}
+
+
+def validate_draft(uow: UnitOfWork, inp: DraftInput, permissions: frozenset[str]) -> list[dict[str, Any]]:
+    """Check header and lines; return the line rows to store (qty converted to base units)."""
+    p = Problems()
+    info = d.KINDS[inp.kind]
+    if uow.records.get("warehouses", inp.warehouse_id) is None:
+        p.add("NOT_FOUND", "warehouse_id", f"仓库 {inp.warehouse_id} 不存在", f"warehouse {inp.warehouse_id} does not exist")
+    if info.to_warehouse:
+        if inp.to_warehouse_id is None or inp.to_warehouse_id == inp.warehouse_id:
+            p.add("VALUE_REQUIRED", "to_warehouse_id", "调拨需选择另一个调入仓库",
+                  "a transfer needs a different destination warehouse")
+        elif uow.records.get("warehouses", inp.to_warehouse_id) is None:
+            p.add("NOT_FOUND", "to_warehouse_id", "调入仓库不存在", "destination warehouse does not exist")
+    if inp.partner_id is not None:
+        partner = uow.records.get("partners", inp.partner_id)
+        if partner is None:
+            p.add("NOT_FOUND", "partner_id", f"往来单位 {inp.partner_id} 不存在", f"partner {inp.partner_id} does not exist")
+        elif info.partner and partner["role"] not in (info.partner, "both"):
+            p.add("VALUE_INVALID", "partner_id", f"{partner['name']} 不是{'供应商' if info.partner == 'supplier' else '客户'}",
+                  f"{partner['name']} is not a {info.partner}")
+    if info.reason_required and not (inp.reason_code or (inp.reason_text or "").strip()):
+        p.add("REASON_REQUIRED", "reason_code", f"{info.zh}必须填写原因（选择原因或填写说明）",
+              f"a {info.en} needs a reason: choose one or write it")
+    group = REASON_GROUP.get(inp.kind)
+    if inp.reason_code and group and inp.reason_code not in {r["code"] for r in uow.documents.reasons(group)}:
+        choices = "、".join(f"{r['code']}({r['label_zh']})" for r in uow.documents.reasons(group))
+        p.add("VALUE_INVALID", "reason_code", f"原因“{inp.reason_code}”不在原因列表中，可选：{choices}",
+              f"reason '{inp.reason_code}' is not in the list; choose one of: {choices}")
+    if not inp.lines:
+        p.add("POSTING_EMPTY", "lines", "单据没有明细行，请至少添加一行", "the document has no lines; add at least one")
+    units = uow.documents.units({ln.product_id for ln in inp.lines})
+    loc_wh = uow.documents.location_warehouses({ln.location_id for ln in inp.lines if ln.location_id})
+    rows = []
+    for i, ln in enumerate(inp.lines):
+        rows.append(_line(p, i, ln, inp, units, loc_wh, permissions))
+    p.raise_if_any()
+    return rows
+
+
+def _line(p: Problems, i: int, ln: LineInput, inp: DraftInput, units: Mapping[int, Any],
+          loc_wh: Mapping[int, int | None], permissions: frozenset[str]) -> dict[str, Any]:
+    f, n = f"lines[{i}]", i + 1
+    qty, price, qty_base = ZERO, None, ZERO
+    try:
+        qty = to_decimal(ln.qty, f"{f}.qty")
+        price = None if ln.unit_price in (None, "") else to_decimal(ln.unit_price, f"{f}.unit_price")
+    except DomainError as exc:
+        p.add(exc.code, exc.field, exc.message_zh, exc.message_en)
+    if qty < 0 and inp.kind is d.DocumentKind.SALES_DELIVERY and not holds(permissions, "sales.negative_qty"):
+        p.add("NEGATIVE_LINE_NOT_PERMITTED", f"{f}.qty", f"第{n}行为负数销售，请改开销售退货单（需“负数销售”权限）",
+              f"line {n}: a negative sales line needs the sales.negative_qty permission; use a sales return")
+    elif qty <= 0 and not (qty < 0 and inp.kind is d.DocumentKind.SALES_DELIVERY):
+        p.add("QTY_NOT_POSITIVE", f"{f}.qty", f"第{n}行数量必须大于 0", f"line {n}: quantity must be greater than 0")
+    if price is not None and price < 0:
+        p.add("VALUE_INVALID", f"{f}.unit_price", f"第{n}行单价不能为负", f"line {n}: price cannot be negative")
+    unit = ln.unit
+    if ln.product_id not in units:
+        p.add("NOT_FOUND", f"{f}.product_id", f"第{n}行商品不存在（ID {ln.product_id}）", f"line {n}: product {ln.product_id} does not exist")
+    else:
+        base, convs = units[ln.product_id]
+        unit = unit or base
+        try:
+            qty_base = to_base(qty, unit, base, convs, f"{f}.unit")
+        except DomainError as exc:
+            p.add(exc.code, exc.field, f"第{n}行：{exc.message_zh}", f"line {n}: {exc.message_en}")
+    if ln.location_id is not None and loc_wh.get(ln.location_id) != inp.warehouse_id:
+        p.add("VALUE_INVALID", f"{f}.location_id", f"第{n}行库位不属于本单仓库", f"line {n}: the location is not in this warehouse")
+    roles = _ROLES.get(inp.kind)
+    if roles and ln.role not in roles:
+        p.add("VALUE_REQUIRED", f"{f}.role", f"第{n}行请选择方向：{' / '.join(roles)}", f"line {n}: choose one of {', '.join(roles)}")
+    if inp.kind is d.DocumentKind.STATUS_CHANGE and (ln.to_status is None or ln.to_status == ln.from_status):
+        p.add("VALUE_REQUIRED", f"{f}.to_status", f"第{n}行请选择新的库存状态", f"line {n}: choose the new stock status")
+    for name, value in (("from_status", ln.from_status), ("to_status", ln.to_status)):
+        if value is not None and value not in StockStatus._value2member_map_:
+            p.add("VALUE_INVALID", f"{f}.{name}", f"第{n}行库存状态“{value}”无效", f"line {n}: unknown stock status '{value}'")
+    return {"product_id": ln.product_id, "unit": unit or "", "qty": qty, "qty_base": qty_base,
+            "lot_id": ln.lot_id, "unit_price": price, "location_id": ln.location_id, "role": ln.role,
+            "from_status": ln.from_status, "to_status": ln.to_status, "remark": ln.remark}
+
+
+def resolve_movements(uow: UnitOfWork, doc: Mapping[str, Any]) -> tuple[Movement, ...]:
+    """Lines → movements: default locations filled, negative sales lines turned into returns."""
+    kind = d.DocumentKind(doc["kind"])
+    wids = {doc["warehouse_id"]} | ({doc["to_warehouse_id"]} if doc.get("to_warehouse_id") else set())
+    defaults = uow.documents.default_locations(wids)
+    if doc["warehouse_id"] not in defaults:
+        raise DomainError("NOT_FOUND", "该仓库没有可用库位，请先添加库位", "the warehouse has no active location; add one",
+                          field="warehouse_id")
+    places = uow.documents.places()
+    out: list[Movement] = []
+    for ln in doc["lines"]:
+        qty = ln["qty_base"]
+        line_kind = kind
+        if qty < 0 and kind is d.DocumentKind.SALES_DELIVERY:
+            line_kind, qty = d.DocumentKind.SALES_RETURN, -qty
+        line = d.Line(ln["product_id"], qty, ln["location_id"] or defaults[doc["warehouse_id"]], ln["lot_id"],
+                      ln["unit_price"], d.LineRole(ln["role"] or ""), StockStatus(ln["from_status"]),
+                      StockStatus(ln["to_status"]) if ln["to_status"] else None,
+                      ln.get("to_location_id"))
+        out.extend(d.movements_for(line_kind, (line,), places))
+    return tuple(out)
+
+
+def facts(uow: UnitOfWork, doc: Mapping[str, Any], movements: tuple[Movement, ...],
+          now: datetime) -> Facts:
+    """审批依据 — amount, biggest line, count difference value, negative stock, back-dating."""
+    kind = d.DocumentKind(doc["kind"])
+    amount = sum((abs(ln["qty_base"]) * (ln["unit_price"] or ZERO) for ln in doc["lines"]), ZERO)
+    max_qty = max((abs(ln["qty_base"]) for ln in doc["lines"]), default=ZERO)
+    loc_wh = uow.documents.location_warehouses({m.from_location_id for m in movements})
+    pairs = {(m.product_id, loc_wh.get(m.from_location_id)) for m in movements}
+    avg = uow.balances.average_costs(pairs) if pairs else {}
+    count_value = ZERO
+    below_cost = False
+    for m in movements:
+        unit_cost = avg.get((m.product_id, loc_wh.get(m.from_location_id)), ZERO)
+        if kind is d.DocumentKind.COUNT_ADJUSTMENT:
+            count_value += m.qty * (m.unit_cost if m.unit_cost is not None else unit_cost)
+    if kind is d.DocumentKind.SALES_DELIVERY:
+        below_cost = any(ln["unit_price"] is not None and ln["unit_price"] < avg.get((ln["product_id"], doc["warehouse_id"]), ZERO)
+                         for ln in doc["lines"])
+    outgoing: dict[BucketKey, Decimal] = {}
+    for m in movements:
+        if m.from_location_id in loc_wh and loc_wh[m.from_location_id] is not None:
+            key = BucketKey(m.from_location_id, m.product_id, m.lot_id, m.from_status)
+            outgoing[key] = outgoing.get(key, ZERO) + m.qty
+    have = uow.documents.on_hand(outgoing)
+    negative = any(have.get(k, ZERO) < q for k, q in outgoing.items())
+    hours = max(ZERO, Decimal((now - doc["effective_at"]).total_seconds()) / 3600).quantize(Decimal("0.1"))
+    between_stores = False
+    if kind is d.DocumentKind.TRANSFER and doc.get("to_warehouse_id"):
+        kinds = {uow.records.get("warehouses", w)["kind"] for w in (doc["warehouse_id"], doc["to_warehouse_id"])}
+        between_stores = kinds == {"store"}
+    return Facts(kind, amount, max_qty, abs(count_value), negative, hours, below_cost, between_stores)
