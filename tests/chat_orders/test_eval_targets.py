@@ -42,6 +42,16 @@ def test_holdout_set_meets_targets(bench):
     assert scores["not_order"].as_dict()["message_accuracy"] >= 0.95, failures
 
 
+def test_second_blind_set_meets_targets(bench):
+    blind2 = bench.DATA / "blind2.jsonl"
+    records = bench.load_messages(blind2)
+    assert len(records) >= 150
+    scores = bench.evaluate(messages_path=blind2)
+    failures = [f["record"]["id"] for s in scores.values() for f in s.failures]
+    assert scores["orders"].as_dict()["message_accuracy"] >= 0.95, failures
+    assert scores["not_order"].as_dict()["message_accuracy"] >= 0.95, failures
+
+
 def test_parse_is_fast_on_2000_skus(bench):
     speed = bench.benchmark(size=2000, rounds=1)
     assert speed["skus"] == 2000

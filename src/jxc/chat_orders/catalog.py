@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from pathlib import Path
 
 from jxc.chat_orders.text import normalize_key
@@ -61,6 +62,7 @@ class Product:
         return parse_spec(self.spec, self.unit)
 
 
+@lru_cache(maxsize=8192)
 def core_name(name: str) -> str:
     """核心品名 — the part of a product name a customer would actually say."""
     core = normalize_key(name)

@@ -58,9 +58,10 @@ _EXACT_KINDS = (MatchKind.LEARNED, MatchKind.NAME, MatchKind.ALIAS, MatchKind.CO
 _SINGLE_LEFT = frozenset(
     "要来买拿加称订再还的和跟与及各点些个斤把根袋包盒瓶颗只两半箱提桶罐板打"
 ) | set(CN_NUMERAL_CHARS)
-_SINGLE_RIGHT = frozenset("各和跟与及了吧啊呀哈呢也都要来再还") | set(CN_NUMERAL_CHARS)
+_SINGLE_RIGHT = frozenset("各和跟与及了吧啊呀哈呢也都要来再还到送就的不") | set(CN_NUMERAL_CHARS)
 _SINGLE_RIGHT_WORDS = ("新鲜", "多少", "怎么", "还有", "有没有", "有吗", "不错", "好吃", "甜")
 _UNIT_CHARS = frozenset("".join(UNIT_WORDS))
+_FUZZY_MEMO_SIZE = 4096
 _FUZZY_INITIALS = (("zh", "z"), ("ch", "c"), ("sh", "s"))
 
 
@@ -149,6 +150,8 @@ class Matcher:
         self._fuzzy_keys = fuzzy_keys
         self._fuzzy_pinyin_keys = fuzzy_pinyin_keys
         self._pinyin_max = max((len(k) for k in self._pinyin), default=1)
+        # chunk -> best fuzzy candidate; a bounded memo of a pure function
+        self._fuzzy_memo: dict[str, Candidate | None] = {}
 
     def _add(self, key: str, product: Product, kind: MatchKind) -> None:
         if not key:
@@ -221,13 +224,18 @@ class Matcher:
         if not any(free[i] and is_hanzi(c) for i, c in enumerate(text)):
             return []
         syllables = lazy_pinyin(text, errors=lambda chunk: [""] * len(chunk))
+        folded = [fuzzy_syllable(s) for s in syllables]
+        # run[i]: how many free hanzi start at i (computed once: linear per message)
+        run = [0] * (len(text) + 1)
+        for i in range(len(text) - 1, -1, -1):
+            run[i] = run[i + 1] + 1 if free[i] and is_hanzi(text[i]) else 0
         found: list[ProductMention] = []
         pos = 0
         while pos < len(text):
-            if not (free[pos] and is_hanzi(text[pos])):
+            if not run[pos]:
                 pos += 1
                 continue
-            mention = self._pinyin_at(text, free, syllables, pos)
+            mention = self._pinyin_at(text, run, (syllables, folded), pos)
             if mention is None:
                 pos += 1
             else:
@@ -235,11 +243,11 @@ class Matcher:
                 pos = mention.end
         return found
 
-    def _pinyin_at(self, text: str, free: list[bool], syllables: list[str], pos: int):
-        for size in range(min(self._pinyin_max, len(text) - pos), 1, -1):
-            window = range(pos, pos + size)
-            if not all(free[i] and is_hanzi(text[i]) for i in window):
-                continue
+    def _pinyin_at(
+        self, text: str, run: list[int], readings: tuple[list[str], list[str]], pos: int
+    ):
+        syllables, folded = readings
+        for size in range(min(self._pinyin_max, run[pos]), 1, -1):
             if text[pos] in CN_NUMERAL_CHARS and text[pos + 1] in _UNIT_CHARS:
                 continue
             after = pos + size
@@ -250,7 +258,7 @@ class Matcher:
             entries = self._pinyin.get(key)
             kind = MatchKind.PINYIN
             if not entries and size >= 3:
-                entries = self._fuzzy_pinyin.get(tuple(fuzzy_syllable(s) for s in key))
+                entries = self._fuzzy_pinyin.get(tuple(folded[pos : pos + size]))
                 kind = MatchKind.FUZZY_PINYIN
             if entries:
                 candidates = tuple(
@@ -263,8 +271,16 @@ class Matcher:
     def find_fuzzy(self, text: str, start: int, end: int) -> ProductMention | None:
         """模糊匹配 — rapidfuzz over names for leftover text next to a quantity."""
         chunk = text[start:end]
-        if len(chunk) < 2:
-            return None
+        if len(chunk) < 2 or (len(chunk) == 2 and chunk[0] == chunk[1]):
+            return None  # too short, or a reduplicated verb (尝尝, 看看)
+        if chunk not in self._fuzzy_memo:
+            if len(self._fuzzy_memo) >= _FUZZY_MEMO_SIZE:
+                self._fuzzy_memo.clear()
+            self._fuzzy_memo[chunk] = self._fuzzy_candidate(chunk)
+        candidate = self._fuzzy_memo[chunk]
+        return None if candidate is None else ProductMention(start, end, (candidate,))
+
+    def _fuzzy_candidate(self, chunk: str) -> Candidate | None:
         best: tuple[float, str, Product] | None = None
         if len(chunk) >= 3:
             hit = process.extractOne(chunk, self._fuzzy_keys, scorer=fuzz.ratio, score_cutoff=66)
@@ -279,10 +295,9 @@ class Matcher:
         if best is None:
             return None
         score, key, product = best
-        candidate = Candidate(
+        return Candidate(
             product=product,
             kind=MatchKind.FUZZY,
             key=key,
             score=round(KIND_SCORE[MatchKind.FUZZY] * score / 100, 3),
         )
-        return ProductMention(start, end, (candidate,))

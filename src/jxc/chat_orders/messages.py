@@ -34,6 +34,8 @@ class Review(StrEnum):
     MONEY_AMOUNT = "money_amount"
     LOW_CONFIDENCE = "low_confidence"
     REFERENCES_PREVIOUS = "references_previous"
+    CANCELS_ITEM = "cancels_item"
+    PORTION_UNIT = "portion_unit"
 
 
 REASON_TEXT: dict[Reason, tuple[str, str]] = {
@@ -87,6 +89,14 @@ REVIEW_TEXT: dict[Review, tuple[str, str]] = {
     Review.REFERENCES_PREVIOUS: (
         "消息还提到上次的订单,请核对",
         "the message also refers to a previous order",
+    ),
+    Review.CANCELS_ITEM: (
+        "消息里还取消了某个商品,请核对之前的订单",
+        "the message also cancels an item; check the earlier order",
+    ),
+    Review.PORTION_UNIT: (
+        "顾客说的是“份”,按一个销售单位计,请确认",
+        "the customer asked for a portion (份); one sale unit assumed",
     ),
 }
 

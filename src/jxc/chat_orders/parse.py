@@ -14,12 +14,14 @@ Guarantees:
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from jxc.chat_orders.catalog import Catalog
-from jxc.chat_orders.intent import ORDER_WORDS, clause_intent, message_flags
+from jxc.chat_orders.intent import ITEM_CANCEL, ORDER_WORDS, clause_intent, message_flags
+from jxc.chat_orders.leftovers import leftovers_next_to
 from jxc.chat_orders.matcher import Matcher, MatchKind, ProductMention
 from jxc.chat_orders.messages import Reason, Review, reason_text, review_text
 from jxc.chat_orders.noise import noise_spans
@@ -33,72 +35,12 @@ from jxc.chat_orders.segmenter import (
     build_tokens,
     pair_tokens,
 )
-from jxc.chat_orders.text import NormalizedText, is_hanzi, normalize
+from jxc.chat_orders.text import NormalizedText, normalize
 from jxc.chat_orders.units import normalize_decimal
 
 REVIEW_THRESHOLD = 0.8
 _COOKING_VERBS = frozenset("包做炖炒煮烧蒸煲腌拌煎炸烤")
 _FUZZY_KINDS = (MatchKind.FUZZY, MatchKind.FUZZY_PINYIN)
-# Words around an item that are never part of a product name.
-_FILLER = (
-    "老板娘",
-    "老板",
-    "早上好",
-    "上午好",
-    "中午好",
-    "下午好",
-    "晚上好",
-    "你好",
-    "您好",
-    "在吗",
-    "谢谢",
-    "麻烦",
-    "辛苦",
-    "帮我",
-    "给我",
-    "我要",
-    "我想要",
-    "还要",
-    "再来",
-    "再加",
-    "再要",
-    "一下",
-    "一共",
-    "总共",
-    "的话",
-    "新鲜",
-    "要",
-    "来",
-    "买",
-    "订",
-    "送",
-    "拿",
-    "称",
-    "加",
-    "再",
-    "还",
-    "的",
-    "了",
-    "吧",
-    "啊",
-    "呀",
-    "哦",
-    "哈",
-    "嗯",
-    "呢",
-    "和",
-    "跟",
-    "我",
-    "你",
-    "亲",
-    "就",
-    "都",
-    "也",
-    "先",
-    "好",
-    "个",
-    "各",
-)
 
 
 @dataclass(frozen=True)
@@ -197,7 +139,7 @@ class ChatOrderParser:
         quantities = scan_quantities(text, free)
         for qty in quantities:
             _cover(free, qty.start, qty.end)
-        for start, end in _leftovers_next_to(text, free, quantities):
+        for start, end in leftovers_next_to(text, free, quantities):
             mention = self.matcher.find_fuzzy(text, start, end)
             if mention is not None:
                 products.append(mention)
@@ -207,13 +149,28 @@ class ChatOrderParser:
         pairs, leftovers = pair_tokens(tokens, text)
         info_clauses = _info_clauses(text, tokens)
         pairs += attach_to_asked(tokens, leftovers, info_clauses)
+        # Markers that were resolved inside the message (a correction, or one
+        # item cancelled) must not make the whole message a cancellation.
+        flag_text = list(text)
+        for token in tokens:
+            if token.kind == "FIX" and token.applied:
+                flag_text[token.start : token.end] = " " * (token.end - token.start)
+        cancelled = _cancelled_items(text, tokens, flag_text)
         lines = []
         for pair in pairs:
             if pair.clause in info_clauses or not _keep(pair, text):
                 continue
+            if (pair.product.start, pair.product.end) in cancelled:
+                continue
             lines.append(self._line(norm, pair))
         lines = _merge(lines)
-        return self._decide(message_id, text, lines, bool(info_clauses))
+        result = self._decide(message_id, "".join(flag_text), lines, bool(info_clauses))
+        if cancelled and not result.unparseable:
+            notes = (*result.notes, Review.CANCELS_ITEM)
+            return ParseResult(message_id, result.lines, False, None, notes)
+        if cancelled and result.reason in (None, Reason.NO_ITEMS, Reason.ACKNOWLEDGEMENT):
+            return ParseResult(message_id, (), True, Reason.CANCELLATION)
+        return result
 
     def _line(self, norm: NormalizedText, pair: Pair) -> OrderLine:
         mention = pair.product
@@ -293,6 +250,21 @@ def _cover(free: list[bool], start: int, end: int) -> None:
         free[index] = False
 
 
+def _cancelled_items(text: str, tokens: list[Token], flag_text: list[str]) -> set[tuple[int, int]]:
+    """Products directly followed by 不要了/取消 (黄瓜不要了): only that item is
+    cancelled; its span is blanked from ``flag_text`` so the rest can still be an order."""
+    cancelled: set[tuple[int, int]] = set()
+    for token in tokens:
+        if token.kind != "P":
+            continue
+        match = ITEM_CANCEL.match(text, token.end)
+        if match is None:
+            continue
+        cancelled.add((token.start, token.end))
+        flag_text[token.start : match.end()] = " " * (match.end() - token.start)
+    return cancelled
+
+
 def _keep(pair: Pair, text: str) -> bool:
     """A bare one-character or fuzzy mention without a quantity is not an item, nor
     is one named as what the customer will cook (包饺子, 炖排骨)."""
@@ -302,37 +274,6 @@ def _keep(pair: Pair, text: str) -> bool:
     if mention.start > 0 and text[mention.start - 1] in _COOKING_VERBS:
         return False
     return not mention.single_char and mention.best.kind not in _FUZZY_KINDS
-
-
-def _strip_filler(text: str, start: int, end: int) -> tuple[int, int]:
-    changed = True
-    while changed and start < end:
-        changed = False
-        for word in _FILLER:
-            if text.startswith(word, start) and start + len(word) <= end:
-                start += len(word)
-                changed = True
-            if text[start:end].endswith(word) and end - len(word) >= start:
-                end -= len(word)
-                changed = True
-    return start, end
-
-
-def _leftovers_next_to(text: str, free: list[bool], quantities) -> list[tuple[int, int]]:
-    """Uncovered runs of Chinese characters right before or after a quantity."""
-    runs: list[tuple[int, int]] = []
-    for qty in quantities:
-        end = qty.start
-        start = end
-        while start > 0 and free[start - 1] and is_hanzi(text[start - 1]):
-            start -= 1
-        runs.append(_strip_filler(text, start, end))
-        start = qty.end
-        end = start
-        while end < len(text) and free[end] and is_hanzi(text[end]):
-            end += 1
-        runs.append(_strip_filler(text, start, end))
-    return [(s, e) for s, e in dict.fromkeys(runs) if e - s >= 2]
 
 
 def _info_clauses(text: str, tokens: list[Token]) -> set[int]:
@@ -346,16 +287,23 @@ def _info_clauses(text: str, tokens: list[Token]) -> set[int]:
             start = token.end
     bounds.append((start, len(text), False))
     info: set[int] = set()
+    qty_starts = sorted(t.start for t in tokens if t.kind == "Q")
     for index, (lo, hi, question_mark) in enumerate(bounds):
-        has_qty = any(t.kind == "Q" and lo <= t.start < hi for t in tokens)
+        first = bisect_left(qty_starts, lo)
+        has_qty = first < len(qty_starts) and qty_starts[first] < hi
         if clause_intent(text[lo:hi], question_mark, has_qty).info_question:
             info.add(index)
     return info
 
 
 def _merge(lines: list[OrderLine]) -> list[OrderLine]:
-    """The same SKU and unit twice in one message (再加一盒蓝莓) adds up."""
+    """The same SKU and unit twice in one message (再加一盒蓝莓) adds up; a second
+    mention without a quantity (备注：鸡爪要大的) is a remark, not another line."""
     merged: dict[tuple[str, str], OrderLine] = {}
+    with_qty = {line.sku for line in lines if Review.QTY_MISSING not in line.review}
+    lines = [
+        line for line in lines if line.sku not in with_qty or Review.QTY_MISSING not in line.review
+    ]
     for line in lines:
         key = (line.sku, line.unit)
         if key in merged:

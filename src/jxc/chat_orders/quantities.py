@@ -7,6 +7,8 @@ Guarantees:
   number it is the numeral (两斤 = 2 斤); 一两斤 is a range.
 - Vague amounts (十来个, 十几个, 两三斤, 三斤多, 来点, 一些) are returned with
   ``ambiguous=True`` and never lose that flag.
+- Prices are money, never goods: 18块那个草莓 and 29.9的草莓 are marked ``money``
+  (the pairing prefers a real quantity for the product); 少许/少量/适量 are vague.
 - Bare numbers of 100 or more, numbers followed by time/date/money/address
   words and anything already covered (addresses, phones) are not quantities.
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
 import cn2an
 
@@ -35,12 +38,19 @@ _SMALL_DIGITS = {
     "九": 9,
 }
 _ARABIC = re.compile(r"\d+(?:\.\d+)?")
+# No order quantity needs more Chinese numeral characters than this (一千二百五十);
+# the cap keeps a message of 2,000 numerals linear.
+_MAX_NUMERAL_CHARS = 8
 # A verb right before a bare unit means "one": 要个西瓜, 来袋盐, 拿斤肉.
 ORDER_VERBS = frozenset("要来买拿加称订整再还送留给")
 _IMPLICIT_ONE_UNITS = frozenset("个只颗根棵条把袋盒瓶包斤箱份块串提桶罐板")
 # After a bare Arabic number these mean time, date, money or address, not a quantity.
 _NOT_QTY_AFTER = frozenset("点号日月分时栋幢楼层室岁元块毛角年期路弄巷天周次折%:-#/.号单座区")
 _MONEY_AFTER = ("块钱", "元", "毛钱", "rmb")
+# "18块那个草莓", "18块的", "29.9的草莓": a price that picks the product, not goods.
+_PRICE_TAG = re.compile(r"(?:块|元)?\s*(?:的|那|这)")
+# Words for "a little" with no numeral: always vague.
+_VAGUE_WORDS = ("少许", "少量", "适量", "一丢丢", "一点点", "一丁点")
 
 
 @dataclass(frozen=True)
@@ -57,6 +67,7 @@ class QtyMention:
     money: bool = False  # "10块钱的" is an amount of money, not goods
 
 
+@lru_cache(maxsize=4096)
 def cn_to_decimal(numeral: str) -> Decimal | None:
     """中文数字 — ``十五`` → 15 using cn2an; ``None`` when it is not a numeral."""
     numeral = numeral.replace("俩", "两").replace("仨", "三")
@@ -81,7 +92,8 @@ def _read_chinese(
 ) -> tuple[Decimal, int, bool, str | None] | None:
     """Read a Chinese numeral; returns (value, end, ambiguous, forced_unit)."""
     end = pos
-    while end < len(text) and free[end] and text[end] in CN_NUMERAL_CHARS:
+    limit = min(len(text), pos + _MAX_NUMERAL_CHARS)
+    while end < limit and free[end] and text[end] in CN_NUMERAL_CHARS:
         end += 1
     run = text[pos:end]
     if not run:
@@ -150,14 +162,18 @@ def _quantity_at(text: str, pos: int, free: list[bool]) -> QtyMention | None:
         if unit and unit != "两":
             return QtyMention(start, pos + 1 + len(unit), Decimal("0.5"), unit)
         return None
+    vague = next((w for w in _VAGUE_WORDS if text.startswith(w, pos)), None)
+    if vague is not None:
+        return QtyMention(start, pos + len(vague), Decimal(1), None, ambiguous=True)
     if char in "点些" and _previous_char(text, pos) in ORDER_VERBS:
         return QtyMention(start, pos + 1, Decimal(1), None, ambiguous=True)
     forced_unit = None
     ambiguous = False
     if char.isdigit():
-        digits = _ARABIC.match(text, pos)
-        assert digits is not None
         if pos > 0 and (text[pos - 1].isdigit() or text[pos - 1] == "第"):
+            return None
+        digits = _ARABIC.match(text, pos)
+        if digits is None:  # a non-ASCII digit such as "١"
             return None
         qty, end = Decimal(digits.group(0)), digits.end()
         arabic = True
@@ -185,6 +201,8 @@ def _quantity_at(text: str, pos: int, free: list[bool]) -> QtyMention | None:
     elif text.startswith("多", end) and _read_unit(text, end + 1):
         ambiguous, end = True, end + 1
     lowered = text[end : end + 3]
+    if arabic and _is_price_tag(text, end, digits.group(0)):
+        return QtyMention(start, end, qty, "元", money=True)
     if any(lowered.startswith(word) for word in _MONEY_AFTER):
         word = next(w for w in _MONEY_AFTER if lowered.startswith(w))
         return QtyMention(start, end + len(word), qty, "元", money=True)
@@ -208,6 +226,15 @@ def _quantity_at(text: str, pos: int, free: list[bool]) -> QtyMention | None:
     return QtyMention(start, end, qty, None, bare=True)
 
 
+def _is_price_tag(text: str, end: int, number: str) -> bool:
+    """18块那个 / 18块的 / 29.9的: an Arabic price naming which product is meant."""
+    match = _PRICE_TAG.match(text, end)
+    if match is None:
+        return False
+    has_money_word = text[end : match.end()].strip()[:1] in ("块", "元")
+    return has_money_word or ("." in number and not number.endswith(".5"))
+
+
 def scan_quantities(text: str, free: list[bool]) -> list[QtyMention]:
     """找数量 — every quantity in ``text`` that lies wholly on free (uncovered) positions."""
     found: list[QtyMention] = []
@@ -217,6 +244,8 @@ def scan_quantities(text: str, free: list[bool]) -> list[QtyMention]:
             pos += 1
             continue
         mention = _quantity_at(text, pos, free)
+        if mention is not None and mention.qty <= 0:  # "草莓0", "零斤": not an amount
+            mention = None
         if mention is not None and all(free[mention.start : mention.end]):
             found.append(mention)
             pos = mention.end

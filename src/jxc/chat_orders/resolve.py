@@ -5,6 +5,7 @@ Guarantees:
   chosen (箱 → ``蓝莓(整箱)``), weights convert exactly (1 公斤 = 2 斤,
   二两 = 0.2 斤... of the SKU's weight unit), and a weight converts into packs only
   through an exact spec (500g/盒); approximate specs and fractions are flagged.
+- A fraction of a counted unit (半个西瓜) and a portion (一份) are flagged.
 - When no conversion is known the customer's quantity and unit are kept and
   the line is flagged ``unit_mismatch`` — never silently changed.
 - Decimal arithmetic only.
@@ -91,6 +92,7 @@ def resolve(candidates: tuple[Candidate, ...], qty: QtyMention | None, matcher: 
         result.review.append(Review.AMBIGUOUS_QTY)
         result.factor *= 0.5
     if unit is None or same_unit(unit, product.unit):
+        _flag_fraction(result)
         return result
     for member in matcher.family(product):
         if same_unit(unit, member.unit):
@@ -117,8 +119,10 @@ def _convert(result: Resolution, amount: Decimal, unit: str) -> None:
         return
     if piece_equivalent(unit, product.unit):
         result.factor *= 0.95
+        _flag_fraction(result)
         return
     if unit == "份" and not is_weight(product.unit):
+        result.review.append(Review.PORTION_UNIT)
         result.factor *= 0.9
         return
     if spec is not None:
@@ -127,8 +131,9 @@ def _convert(result: Resolution, amount: Decimal, unit: str) -> None:
             per_unit = spec.weight_in_jin() / weight_to_jin(Decimal(1), unit)  # type: ignore[operator]
         elif same_unit(unit, spec.inner_unit) or piece_equivalent(unit, spec.inner_unit):
             per_unit = spec.amount
-        if per_unit:
-            result.qty = (amount / per_unit).quantize(_PLACES, rounding=ROUND_HALF_UP)
+        converted = (amount / per_unit).quantize(_PLACES, rounding=ROUND_HALF_UP) if per_unit else 0
+        if converted > 0:  # 1克 of a 5斤 durian rounds to nothing: keep the customer's words
+            result.qty = converted
             result.conversion = f"{normalize_decimal(amount)}{unit} ÷ {product.spec} = {normalize_decimal(result.qty)}{product.unit}"
             result.factor *= 0.95
             if spec.approximate:
@@ -142,3 +147,10 @@ def _convert(result: Resolution, amount: Decimal, unit: str) -> None:
     result.unit = unit
     result.review.append(Review.UNIT_MISMATCH)
     result.factor *= 0.6
+
+
+def _flag_fraction(result: Resolution) -> None:
+    """半个西瓜: a fraction of a counted unit is possible but worth a look."""
+    if not is_weight(result.unit) and result.qty != result.qty.to_integral_value():
+        result.review.append(Review.FRACTIONAL_UNITS)
+        result.factor *= 0.8

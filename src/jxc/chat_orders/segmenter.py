@@ -5,6 +5,10 @@ Guarantees:
   nothing at all (蓝莓2盒山药1袋); the quantity may come before or after the name.
 - ``各`` gives its quantity to every product listed before it (苹果香蕉各两斤),
   across 、 and spaces but not across a new line or a quantity.
+- A quantity after a correction marker (不对, 改成) replaces the product's earlier
+  quantity; a price (18块那个) or an indefinite 一个 gives way to a real quantity.
+- In a 接龙 list whose header names the product, each later line's lone quantity
+  adds to it.
 - A quantity with no product in its segment attaches to the nearest product
   left without one (蓝莓，两盒 / 有草莓吗？有的话来两盒); a product never takes
   two quantities and a quantity never serves two products (except ``各``).
@@ -18,6 +22,7 @@ from enum import IntEnum
 
 from jxc.chat_orders.matcher import ProductMention
 from jxc.chat_orders.quantities import QtyMention
+from jxc.chat_orders.units import PIECE_UNITS
 
 
 class Strength(IntEnum):
@@ -34,17 +39,23 @@ _SEPARATORS = re.compile(
 )
 
 
+# "草莓两盒，不对，三盒" / "土豆3斤，改成5斤": the quantity after the marker
+# replaces the one the customer gave before.
+_CORRECTION = re.compile(r"不对|哦不|噢不|不不|说错|错了|改成|改为|改一下|更正|应该是")
+
+
 @dataclass
 class Token:
     """记号 — a product, a quantity, 各 or a separator, in text order."""
 
-    kind: str  # "P", "Q", "GE", "SEP"
+    kind: str  # "P", "Q", "GE", "FIX" (a correction marker), "SEP"
     start: int
     end: int
     strength: Strength = Strength.WEAK
     product: ProductMention | None = None
     qty: QtyMention | None = None
     clause: int = 0
+    applied: bool = False  # a correction marker that changed a quantity
 
 
 @dataclass
@@ -82,6 +93,9 @@ def build_tokens(
             else Strength.WEAK
         )
         tokens.append(Token("SEP", match.start(), match.end(), strength=strength))
+    for match in _CORRECTION.finditer(text):
+        if all(free[match.start() : match.end()]):
+            tokens.append(Token("FIX", match.start(), match.end()))
     for pos, char in enumerate(text):
         if char == "各" and free[pos]:
             tokens.append(Token("GE", pos, pos + 1))
@@ -104,13 +118,17 @@ def _distribute(
 ) -> set[int]:
     """Apply 各: the quantity after 各 goes to each earlier product without one."""
     distributed: set[int] = set()
+    # next_item[i]: index of the first product, quantity or separator after i
+    next_item: list[int | None] = [None] * len(tokens)
+    following: int | None = None
+    for index in range(len(tokens) - 1, -1, -1):
+        next_item[index] = following
+        if tokens[index].kind in ("Q", "P", "SEP"):
+            following = index
     for index, token in enumerate(tokens):
         if token.kind != "GE":
             continue
-        qty_index = next(
-            (j for j in range(index + 1, len(tokens)) if tokens[j].kind in ("Q", "P", "SEP")),
-            None,
-        )
+        qty_index = next_item[index]
         if qty_index is None or tokens[qty_index].kind != "Q":
             continue
         targets = []
@@ -164,18 +182,25 @@ def pair_tokens(tokens: list[Token], text: str) -> tuple[list[Pair], list[Token]
                 assigned[id(product)] = qty
                 used.add(id(qty))
                 pending = None
-    # Leftover quantities look for the nearest earlier product still without one,
-    # then for the next product (两盒，蓝莓).
+    # Leftover quantities look for the nearest earlier product still without one
+    # (or holding only a price or an indefinite 一个), then for the next product
+    # (两盒，蓝莓). After a correction marker the quantity replaces the earlier one.
     flat = [t for segment in segments for t in segment]
+    corrections = _corrections(tokens)
     for position, token in enumerate(flat):
         if token.kind != "Q" or id(token) in used:
             continue
         target = None
+        fix = corrections.get(id(token))
         for prior in reversed(flat[:position]):
             if prior.kind == "Q" and id(prior) in used:
                 continue
-            if prior.kind == "P" and id(prior) not in assigned:
+            if prior.kind == "P" and (
+                fix is not None or id(prior) not in assigned or _weak(assigned[id(prior)], prior)
+            ):
                 target = prior
+                if fix is not None:
+                    fix.applied = True
             break
         if target is None:
             later = flat[position + 1] if position + 1 < len(flat) else None
@@ -184,7 +209,7 @@ def pair_tokens(tokens: list[Token], text: str) -> tuple[list[Pair], list[Token]
         if target is not None:
             assigned[id(target)] = token
             used.add(id(token))
-    pairs = []
+    pairs = _header_pairs(tokens, flat, assigned, used)
     for token in tokens:
         if token.kind != "P":
             continue
@@ -202,18 +227,76 @@ def pair_tokens(tokens: list[Token], text: str) -> tuple[list[Pair], list[Token]
     return pairs, leftovers
 
 
+def _corrections(tokens: list[Token]) -> dict[int, Token]:
+    """Quantity tokens preceded (since the last product or quantity) by a correction marker."""
+    found: dict[int, Token] = {}
+    marker: Token | None = None
+    for token in tokens:
+        if token.kind == "FIX":
+            marker = token
+        elif token.kind == "P":
+            marker = None
+        elif token.kind == "Q":
+            if marker is not None:
+                found[id(token)] = marker
+            marker = None
+    return found
+
+
+def _weak(qty_token: Token, product_token: Token) -> bool:
+    """A price (18块那个草莓) or an indefinite 一个 that does not fit the product's
+    unit (蹲一个草莓x2) gives way to a real quantity given for the same product."""
+    qty = qty_token.qty
+    assert qty is not None and product_token.product is not None
+    if qty.money:
+        return True
+    unit = product_token.product.best.product.unit
+    return (
+        qty.qty == 1 and qty.unit in PIECE_UNITS and unit not in PIECE_UNITS and not qty.ambiguous
+    )
+
+
+def _header_pairs(
+    tokens: list[Token], flat: list[Token], assigned: dict[int, Token], used: set[int]
+) -> list[Pair]:
+    """接龙 with the product in the header (榴莲\n1. 赵 2栋 1个\n2. 钱 2个): each
+    quantity alone on a later line adds to the header product, named on a line
+    that has no quantity of its own."""
+    pairs: list[Pair] = []
+    product_clauses = {t.clause for t in tokens if t.kind == "P"}
+    qty_clauses = {t.clause for t in tokens if t.kind == "Q"}
+    header: Token | None = None
+    for token in flat:
+        if token.kind == "P":
+            header = token
+            continue
+        if token.kind != "Q" or id(token) in used or token.clause in product_clauses:
+            continue
+        if header is None or header.clause == token.clause:
+            continue
+        if header.clause in qty_clauses or id(header) not in assigned:
+            continue
+        used.add(id(token))
+        pairs.append(Pair(product=header.product, qty=token.qty, clause=token.clause))  # type: ignore[arg-type]
+    return pairs
+
+
 def attach_to_asked(
     tokens: list[Token], leftovers: list[Token], info_clauses: set[int]
 ) -> list[Pair]:
     """追问配对 — 有草莓吗？来两盒: a quantity in an order clause with no product of
     its own goes to the product last asked about in a question clause."""
     extra = []
-    for qty in leftovers:
-        if qty.clause in info_clauses:
+    product_clauses = {t.clause for t in tokens if t.kind == "P"}
+    leftover_ids = {id(t) for t in leftovers}
+    last_product: Token | None = None
+    for token in tokens:  # in text order, so the last product seen is the one asked about
+        if token.kind == "P":
+            last_product = token
+        if id(token) not in leftover_ids or token.clause in info_clauses:
             continue
-        if any(t.kind == "P" and t.clause == qty.clause for t in tokens):
+        if token.clause in product_clauses or last_product is None:
             continue
-        asked = [t for t in tokens if t.kind == "P" and t.end <= qty.start]
-        if asked and asked[-1].clause in info_clauses:
-            extra.append(Pair(product=asked[-1].product, qty=qty.qty, clause=qty.clause))  # type: ignore[arg-type]
+        if last_product.end <= token.start and last_product.clause in info_clauses:
+            extra.append(Pair(product=last_product.product, qty=token.qty, clause=token.clause))  # type: ignore[arg-type]
     return extra

@@ -7,8 +7,10 @@ Guarantees:
 - Full-width forms become ASCII, letters are lower-cased, emoji and WeChat
   emoticons such as ``[玫瑰]`` become spaces (they often separate items), and
   the traditional characters that matter for orders (numerals, units, verbs)
-  become simplified. Product names written in traditional characters are
-  matched through pinyin instead (蘋果 and 苹果 read the same).
+  become simplified. List enumerators (① ⑴ ⒈ ㈠ and keycaps 1⃣️) become
+  spaces, so they are never read as quantities. Product names written in
+  traditional characters are matched through pinyin instead (蘋果 and 苹果
+  read the same).
 """
 
 from __future__ import annotations
@@ -28,6 +30,21 @@ _TRAD_TO_SIMP = str.maketrans(
 )
 
 _EMOTICON = re.compile(r"\[[\u4e00-\u9fff]{1,4}\]|\[[a-z]{2,10}\]", re.IGNORECASE)
+
+
+def _is_enumerator(char: str) -> bool:
+    """Circled and bracketed list numbers (① ⑴ ⒈ ㈠): they number items, they are
+    not quantities, so they become separators."""
+    code = ord(char)
+    return 0x2460 <= code <= 0x249B or 0x3220 <= code <= 0x3229 or 0x3280 <= code <= 0x3289
+
+
+def _is_keycap(raw: str, pos: int) -> bool:
+    """A keycap digit (1⃣️ = "1" + optional U+FE0F + U+20E3) is list numbering too."""
+    if raw[pos] not in "0123456789#*":
+        return False
+    rest = raw[pos + 1 : pos + 3]
+    return rest[:1] == "\u20e3" or rest == "\ufe0f\u20e3"
 
 
 def _is_emoji(char: str) -> bool:
@@ -76,7 +93,7 @@ def normalize(raw: str) -> NormalizedText:
     for pos, char in enumerate(masked):
         if char in "\r\n":
             out = "\n"
-        elif _is_emoji(char):
+        elif _is_emoji(char) or _is_enumerator(char) or _is_keycap(masked, pos):
             out = " "
         else:
             out = unicodedata.normalize("NFKC", char).lower().translate(_TRAD_TO_SIMP)
