@@ -183,7 +183,9 @@ def test_period_close_racing_backdated_postings_lets_none_slip_in(file_app, roun
 
     outcomes = race(close_or_post)
     accepted = outcomes["ok"] - 1
-    assert outcomes == {"ok": 1 + accepted, "PERIOD_CLOSED": (THREADS - 1) * 4 - accepted}
+    # every attempt either posted or was refused PERIOD_CLOSED (all may win the race: no refusal)
+    assert set(outcomes) <= {"ok", "PERIOD_CLOSED"}
+    assert outcomes["ok"] + outcomes["PERIOD_CLOSED"] == 1 + (THREADS - 1) * 4
     assert count_postings(file_app) == 1 + accepted
     # every accepted posting is in the snapshot: snapshot == Σ ledger effective before the close
     with file_app.engine.connect() as conn:
