@@ -89,3 +89,26 @@ def test_audit_search_by_product_document_user_action_and_time(app, world):
     late = app.queries.audit(username="zhang", since=NOW + timedelta(minutes=1))
     assert {r["action"] for r in late} == {"document.post", "posting.post"}
     assert app.queries.violations() == []
+
+
+def test_settings_validate_audit_and_change_number_prefixes_and_reminder_limits(app, world):
+    from datetime import timedelta
+
+    from jxc.services import book
+    from jxc.services.reminders import remind_overdue
+
+    assert book.get_settings(app.uow_factory)["doc_prefix.purchase_receipt"] == "CGRK"
+    with pytest.raises(DomainError) as err:
+        book.set_setting(app.uow_factory, "doc_prefix.purchase_receipt", "入库", OWNER, NOW)
+    assert err.value.field == "doc_prefix.purchase_receipt" and "A–Z" in err.value.message_en
+    with pytest.raises(DomainError) as err:
+        book.set_setting(app.uow_factory, "doc_prefix.purchase_receipt", "XSCK", OWNER, NOW)
+    assert err.value.code == "CODE_TAKEN"
+    book.set_setting(app.uow_factory, "doc_prefix.purchase_receipt", "rk", OWNER, NOW)
+    book.set_setting(app.uow_factory, "overdue.first_minutes", "15", OWNER, NOW)
+    doc = docs.create_draft(app.uow_factory, DraftInput(K.PURCHASE_RECEIPT, world.wh, (LineInput(world.rice, "1"),)),
+                            KEEPER, NOW)
+    assert docs.get(app.uow_factory, doc)["number"] == "RK-20261101-0001"
+    assert [r["document_id"] for r in remind_overdue(app.uow_factory, NOW + timedelta(minutes=16))] == [doc]
+    change = app.queries.audit(action="setting.change")[0]
+    assert change["object_id"] == "overdue.first_minutes" and '"value":60' in change["before"]

@@ -23,6 +23,7 @@ from jxc.domain import documents as d
 from jxc.domain.approvals import required_levels
 from jxc.domain.errors import DomainError, NotFound
 from jxc.domain.permissions import doc_permission, holds
+from jxc.domain.settings import prefix_for
 from jxc.services import posting
 from jxc.services.doc_rules import DraftInput, facts, resolve_movements, validate_draft
 from jxc.services.ports import AuditEntry, OutboxMessage, UnitOfWork
@@ -87,8 +88,7 @@ def create_draft(f: UowFactory, inp: DraftInput, actor: Actor, now: datetime) ->
             if existing is not None:
                 return existing
         lines = validate_draft(uow, inp, actor.permissions)
-        info = d.KINDS[inp.kind]
-        number = d.number(info.prefix, now.date(), uow.documents.next_number(info.prefix, f"{now:%Y%m%d}"))
+        number = next_number(uow, inp.kind, now)
         header = {**_header(inp, now), "number": number, "state": d.DocumentState.DRAFT.value,
                   "idempotency_key": inp.idempotency_key, "created_by": actor.name, "created_at": now,
                   "updated_by": actor.name, "updated_at": now, "version": 1, "approval_level": 0,
@@ -98,6 +98,12 @@ def create_draft(f: UowFactory, inp: DraftInput, actor: Actor, now: datetime) ->
         _event(uow, "created", {**header, "id": doc_id}, now)
         uow.commit()
         return doc_id
+
+
+def next_number(uow: UnitOfWork, kind: d.DocumentKind, now: datetime) -> str:
+    """单号 — the business's prefix for the kind, the day, and a per-day sequence."""
+    prefix = prefix_for(uow.settings.all(), kind)
+    return d.number(prefix, now.date(), uow.documents.next_number(prefix, f"{now:%Y%m%d}"))
 
 
 def _load(uow: UnitOfWork, doc_id: int) -> dict[str, Any]:

@@ -177,6 +177,11 @@ class DocumentRepository(Protocol):
     def user_warehouses(self, user_id: int) -> frozenset[int]: ...
 
 
+class SettingsRepository(Protocol):
+    def all(self) -> dict[str, Any]: ...
+    def put(self, key: str, value: Any, actor: str, now: datetime) -> None: ...
+
+
 class UnitOfWork(Protocol):
     postings: PostingRepository
     balances: BalanceRepository
@@ -187,6 +192,7 @@ class UnitOfWork(Protocol):
     outbox: Outbox
     records: RecordStore
     documents: DocumentRepository
+    settings: SettingsRepository
 
     def __enter__(self) -> Self: ...
     def __exit__(self, *exc: object) -> None: ...

@@ -15,16 +15,20 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from jxc.domain.settings import with_defaults
 from jxc.services.ports import OutboxMessage, UnitOfWork
 
 UowFactory = Callable[[], UnitOfWork]
 
 
-def remind_overdue(f: UowFactory, now: datetime, first: timedelta = timedelta(hours=1),
-                   second: timedelta = timedelta(hours=4)) -> list[dict[str, Any]]:
-    """Send the reminders that are due; return what was sent."""
+def remind_overdue(f: UowFactory, now: datetime, first: timedelta | None = None,
+                   second: timedelta | None = None) -> list[dict[str, Any]]:
+    """Send the reminders that are due; return what was sent. Limits default to the book's settings."""
     sent: list[dict[str, Any]] = []
     with f() as uow:
+        settings = with_defaults(uow.settings.all())
+        first = first or timedelta(minutes=settings["overdue.first_minutes"])
+        second = second or timedelta(minutes=settings["overdue.second_minutes"])
         for doc in uow.documents.open_documents(before=now - first):
             age = now - doc["updated_at"]
             level = 2 if age >= second else 1

@@ -90,8 +90,7 @@ def confirm_receipt(f: UowFactory, transfer_id: int, received: Mapping[int, Any]
         if not lines:
             p.add("POSTING_EMPTY", "received", "没有可签收的数量", "nothing to receive")
         p.raise_if_any()
-        info = d.KINDS[d.DocumentKind.TRANSFER_RECEIPT]
-        number = d.number(info.prefix, now.date(), uow.documents.next_number(info.prefix, f"{now:%Y%m%d}"))
+        number = docs.next_number(uow, d.DocumentKind.TRANSFER_RECEIPT, now)
         header = {"kind": d.DocumentKind.TRANSFER_RECEIPT.value, "number": number, "state": "draft",
                   "warehouse_id": transfer["to_warehouse_id"], "to_warehouse_id": None, "partner_id": None,
                   "effective_at": now, "remark": remark, "reason_code": None, "reason_text": None,

@@ -349,3 +349,28 @@ reasons = Table(
     Column("active", Boolean, nullable=False, default=True),
     UniqueConstraint("kind", "code", name="uq_reasons_kind_code"),
 )
+
+# ── book settings (账套设置) and API tokens ──────────────────────────────────
+
+book_settings = Table(
+    "book_settings", metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),  # JSON
+    Column("version", Integer, nullable=False, default=1),
+    Column("updated_by", String(64), nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),  # sha256 of the secret
+    Column("prefix", String(12), nullable=False),  # first characters, to recognise a token in lists
+    Column("username", String(64), nullable=False),
+    Column("scopes", Text, nullable=False),  # JSON list
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("revoked_at", UtcDateTime, nullable=True),
+    Column("last_used_at", UtcDateTime, nullable=True),
+)

@@ -11,6 +11,7 @@ from typing import Self
 
 from sqlalchemy import Connection, Engine
 
+from jxc.storage.book_settings import SqlSettingsRepository
 from jxc.storage.documents import SqlDocumentRepository
 from jxc.storage.engine import WRITE, Driver
 from jxc.storage.repositories import (
@@ -44,6 +45,7 @@ class SqlUnitOfWork:
         self.outbox = SqlOutbox(conn, drv)
         self.records = SqlRecordStore(conn)
         self.documents = SqlDocumentRepository(conn)
+        self.settings = SqlSettingsRepository(conn)
         return self
 
     def __exit__(self, *exc: object) -> None:
