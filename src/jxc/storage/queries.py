@@ -118,6 +118,20 @@ class SqlQueries:
                                ).scalar() if warehouse_code else None
         return pid, wid
 
+    def open_documents(self, warehouse_id: int | None = None, limit: int = 200) -> list[dict[str, Any]]:
+        """未生效单据 — drafts and pending approvals, oldest first: staged work that is NOT stock yet."""
+        from jxc.storage.tables import documents
+
+        d = documents.c
+        q = (select(d.id, d.number, d.kind, d.state, d.warehouse_id, warehouses.c.code.label("warehouse"),
+                    d.created_by, d.created_at, d.updated_at, d.submitted_at, d.approval_level, d.reminder_level)
+             .join_from(documents, warehouses, warehouses.c.id == d.warehouse_id)
+             .where(d.state.in_(("draft", "pending_approval"))).order_by(d.updated_at).limit(limit))
+        if warehouse_id is not None:
+            q = q.where(d.warehouse_id == warehouse_id)
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(q).mappings()]
+
     def audit(self, **filters: Any) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
             return audit_search(conn, **filters)
