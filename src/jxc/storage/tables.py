@@ -374,3 +374,7 @@ api_tokens = Table(
     Column("revoked_at", UtcDateTime, nullable=True),
     Column("last_used_at", UtcDateTime, nullable=True),
 )
+
+
+# Tables of other areas live in their own modules on the same `metadata`; importing them
+# here makes `metadata` complete wherever tables.py is imported.
