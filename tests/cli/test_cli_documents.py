@@ -40,3 +40,23 @@ def test_audit_search_prints_who_from_where(env):  # noqa: F811
     assert r.exit_code == 0, r.output
     assert "document.create" in r.output and "10.1.1.9" in r.output and "PDA-3" in r.output
     assert runner.invoke(cli, ["audit", "--product", "NOPE"]).exit_code == 2
+
+
+def test_available_explains_reservations_and_expire_frees_them(env):  # noqa: F811
+    from decimal import Decimal as D
+
+    from jxc.domain.ledger import Movement
+    from jxc.services import reserving as rs
+    from jxc.services.posting import SYSTEM, PostingRequest, post
+
+    w = make_world(env)
+    now = datetime.now(UTC)
+    post(env.uow_factory, PostingRequest("receipt", (Movement(w.rice, D(9), w.supplier, w.shelf_a, unit_cost=D(1)),),
+                                         now), SYSTEM, now)
+    rs.reserve(env.uow_factory, rs.ReserveRequest(w.rice, w.wh, "4", "meituan:77", ttl_s=1), SYSTEM,
+               now - timedelta(seconds=5))
+    shown = runner.invoke(cli, ["available", "--product", "P002", "--warehouse", "WH1"])
+    assert shown.exit_code == 0, shown.output
+    assert "meituan:77" in shown.output and "可用 available 5" in shown.output
+    assert "已释放 1 笔" in runner.invoke(cli, ["reservations", "expire"]).output
+    assert "可用 available 9" in runner.invoke(cli, ["available", "--product", "P002", "--warehouse", "WH1"]).output

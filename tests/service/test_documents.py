@@ -256,3 +256,30 @@ def test_overdue_drafts_remind_operator_then_manager_once_each(app, world):
     assert second[0]["level"] == 2 and second[0]["notify"]["role"] == "manager"
     assert "不计入库存" in second[0]["message_zh"]
     assert docs.get(app.uow_factory, doc)["version"] == 1  # reminding is not editing
+
+
+def test_delivery_without_a_lot_picks_nearest_expiry_sellable_lots_first(app, world):
+    from datetime import date
+
+    lots = {n: masterdata.create_lot(app.uow_factory, world.milk, n, OWNER, NOW, expires_on=e)
+            for n, e in (("L-DEC", date(2026, 12, 20)), ("L-NOV", date(2026, 11, 25)), ("L-SOON", date(2026, 11, 3)))}
+    for name in lots:
+        receive(app, world, world.milk, "4", lot=lots[name])
+    doc = docs.create_draft(app.uow_factory, DraftInput(K.SALES_DELIVERY, world.wh, (LineInput(world.milk, "6"),)),
+                            CASHIER, NOW)
+    docs.submit(app.uow_factory, doc, CASHIER, NOW)
+    bal = app.queries.balances(product_id=world.milk)
+    left = {k.lot_id: a.qty for k, a in bal.items()}
+    # L-SOON expires in 2 days (blocked, 7-day rule), so L-NOV goes first, then L-DEC
+    assert left == {lots["L-SOON"]: D(4), lots["L-DEC"]: D(2)}  # L-NOV emptied
+    scrap = docs.create_draft(app.uow_factory, DraftInput(K.SCRAP, world.wh, (LineInput(world.milk, "4"),),
+                                                          reason_code="expired"), KEEPER, NOW)
+    docs.submit(app.uow_factory, scrap, KEEPER, NOW)
+    docs.approve(app.uow_factory, scrap, MANAGER, NOW)
+    left = {k.lot_id: a.qty for k, a in app.queries.balances(product_id=world.milk).items()}
+    assert lots["L-SOON"] not in left  # scrap may take the blocked lot, and FEFO takes it first
+    too_much = docs.create_draft(app.uow_factory, DraftInput(K.SALES_DELIVERY, world.wh, (LineInput(world.milk, "3"),)),
+                                 CASHIER, NOW)
+    with pytest.raises(DomainError) as err:
+        docs.submit(app.uow_factory, too_much, CASHIER, NOW)
+    assert err.value.code == "STOCK_INSUFFICIENT" and err.value.details["available"] == "2.0000"

@@ -287,3 +287,23 @@ def test_posting_committed_before_a_close_that_started_earlier_is_no_i9_violatio
     close_period(app.uow_factory, until, SYSTEM, t)
     assert sum(a.qty for a in app.queries.stock_at(until, product_id=w.rice).values()) == 5
     assert found(app) == []
+
+
+def test_reservation_totals_out_of_step_or_above_on_hand_is_an_i4_violation(app, book):
+    from jxc.services import reserving as rs
+    from jxc.storage.tables_stock import reservation_totals
+
+    w = book.w
+    rs.reserve(app.uow_factory, rs.ReserveRequest(w.rice, w.wh, "5", "order:1"), SYSTEM, NOW)
+    assert found(app) == []
+    with app.engine.begin() as conn:
+        rice = reservation_totals.c.product_id == w.rice
+        conn.execute(update(reservation_totals).where(rice).values(qty=reservation_totals.c.qty + D(3)))
+    # totals (8) disagree with the one pending reservation (5), and 8 > the 7 on hand
+    assert found(app) == [("I4", f"reservations of product {w.rice} in warehouse {w.wh}"),
+                          ("I4", f"product {w.rice} in warehouse {w.wh}")]
+    with app.engine.begin() as conn:
+        conn.execute(update(reservation_totals).where(rice).values(qty=reservation_totals.c.qty - D(3)))
+        conn.execute(update(balances).where(balances.c.location_id == w.shelf_a, balances.c.product_id == w.rice)
+                     .values(qty=D(4)))
+    assert ("I4", f"product {w.rice} in warehouse {w.wh}") in found(app)

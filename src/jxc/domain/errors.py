@@ -139,4 +139,6 @@ ERROR_CODES: dict[str, str] = {
     "ALREADY_RECEIVED": "the transfer has been fully received",
     "REAUTH_REQUIRED": "a sensitive action needs the password entered again",
     "TRANSFER_RECEIVED": "a transfer with receipts cannot be reversed before its receipts",
+    "RESERVATION_NOT_OPEN": "the reservation is no longer pending, or has less left than asked",
+    "STOCK_RESERVED": "the posting would take stock that is reserved for other orders (I4)",
 }

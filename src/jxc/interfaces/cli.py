@@ -20,7 +20,7 @@ from rich.table import Table
 from jxc.bootstrap import App, build
 from jxc.config import Settings
 from jxc.domain.errors import DomainError
-from jxc.interfaces import cli_documents, cli_parse_order
+from jxc.interfaces import cli_documents, cli_parse_order, cli_stock
 from jxc.services import demo, users
 from jxc.services.posting import Actor, close_period
 
@@ -136,11 +136,11 @@ def demo_cmd(data_dir: DataDir = None) -> None:
 
 @app.command()
 def check(data_dir: DataDir = None) -> None:
-    """检查账实一致 / verify invariants I1 I2 I3 I5 I6 I8 I9 on the live database."""
+    """检查账实一致 / verify invariants I1 I2 I3 I4 I5 I6 I8 I9 on the live database."""
     a = _app(data_dir)
     violations = a.queries.violations()
     if not violations:
-        _c.out.print("[green]检查通过 / all invariants hold[/green] (I1 I2 I3 I5 I6 I8 I9)")
+        _c.out.print("[green]检查通过 / all invariants hold[/green] (I1 I2 I3 I4 I5 I6 I8 I9)")
         return
     table = Table("invariant", "subject 对象", "detail 说明")
     for v in violations:
@@ -210,6 +210,7 @@ def period_close(
 
 cli_parse_order.register(app)
 cli_documents.register(app)
+cli_stock.register(app)
 
 
 def main() -> None:

@@ -8,17 +8,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from jxc.domain import availability as av
 from jxc.domain import documents as d
+from jxc.domain.allocation import LotStock, PickStrategy, pick_lots
 from jxc.domain.approvals import Facts
 from jxc.domain.catalog import StockStatus
 from jxc.domain.errors import DomainError, Problems
 from jxc.domain.ledger import NO_LOT, BucketKey, Movement
 from jxc.domain.permissions import holds
 from jxc.domain.quantities import ZERO, to_base, to_decimal
+from jxc.domain.settings import with_defaults
 from jxc.services.ports import UnitOfWork
 
 
@@ -141,8 +144,14 @@ def _line(p: Problems, i: int, ln: LineInput, inp: DraftInput, units: Mapping[in
             "from_status": ln.from_status, "to_status": ln.to_status, "remark": ln.remark}
 
 
-def resolve_movements(uow: UnitOfWork, doc: Mapping[str, Any]) -> tuple[Movement, ...]:
-    """Lines → movements: default locations filled, negative sales lines turned into returns."""
+PICKED_KINDS = {d.DocumentKind.SALES_DELIVERY, d.DocumentKind.TRANSFER, d.DocumentKind.PRODUCTION_ISSUE,
+                d.DocumentKind.SCRAP, d.DocumentKind.PURCHASE_RETURN, d.DocumentKind.ASSEMBLY}
+SELLABLE_ONLY = {d.DocumentKind.SALES_DELIVERY, d.DocumentKind.TRANSFER, d.DocumentKind.PRODUCTION_ISSUE}
+
+
+def resolve_movements(uow: UnitOfWork, doc: Mapping[str, Any], today: date | None = None) -> tuple[Movement, ...]:
+    """Lines → movements: default locations filled, negative sales lines turned into returns,
+    and lot-tracked lines without a lot split over lots FEFO (sellable lots only when selling)."""
     kind = d.DocumentKind(doc["kind"])
     wids = {doc["warehouse_id"]} | ({doc["to_warehouse_id"]} if doc.get("to_warehouse_id") else set())
     defaults = uow.documents.default_locations(wids)
@@ -156,12 +165,40 @@ def resolve_movements(uow: UnitOfWork, doc: Mapping[str, Any]) -> tuple[Movement
         line_kind = kind
         if qty < 0 and kind is d.DocumentKind.SALES_DELIVERY:
             line_kind, qty = d.DocumentKind.SALES_RETURN, -qty
-        line = d.Line(ln["product_id"], qty, ln["location_id"] or defaults[doc["warehouse_id"]], ln["lot_id"],
-                      ln["unit_price"], d.LineRole(ln["role"] or ""), StockStatus(ln["from_status"]),
-                      StockStatus(ln["to_status"]) if ln["to_status"] else None,
-                      ln.get("to_location_id"))
-        out.extend(d.movements_for(line_kind, (line,), places))
+        location = ln["location_id"] or defaults[doc["warehouse_id"]]
+        lots = [(ln["lot_id"], qty)]
+        outgoing = line_kind in PICKED_KINDS and (line_kind is not d.DocumentKind.ASSEMBLY or ln["role"] == "component")
+        if outgoing and not ln["lot_id"]:
+            lots = _pick(uow, ln["product_id"], doc["warehouse_id"], location, StockStatus(ln["from_status"]), qty,
+                         line_kind in SELLABLE_ONLY, today or doc["effective_at"].date())
+        for lot_id, q in lots:
+            line = d.Line(ln["product_id"], q, location, lot_id, ln["unit_price"], d.LineRole(ln["role"] or ""),
+                          StockStatus(ln["from_status"]), StockStatus(ln["to_status"]) if ln["to_status"] else None,
+                          ln.get("to_location_id"))
+            out.extend(d.movements_for(line_kind, (line,), places))
     return tuple(out)
+
+
+def _pick(uow: UnitOfWork, product_id: int, warehouse_id: int, location_id: int, status: StockStatus,
+          qty: Decimal, sellable_only: bool, today: date) -> list[tuple[int, Decimal]]:
+    """批次分配 — FEFO over the lots at the location (untracked products: no lot, as given)."""
+    tracking, block, warn = uow.reservations.product_expiry(product_id)
+    if tracking == "none":
+        return [(NO_LOT, qty)]
+    policy = av.AvailabilityPolicy.from_settings(with_defaults(uow.settings.all()))
+    candidates = [LotStock(ln.lot_id, ln.qty, ln.expires_on, ln.lot_id, ln.lot_number or "")
+                  for ln in uow.reservations.stock_lines(product_id, warehouse_id)
+                  if ln.location_id == location_id and ln.status == status and ln.qty > 0 and ln.lot_id
+                  and (not sellable_only or av.sellable(av.lot_health(ln.expires_on, today, policy, block, warn)))]
+    alloc = pick_lots(PickStrategy.FEFO, qty, candidates)
+    if alloc.shortage > 0:
+        raise DomainError("STOCK_INSUFFICIENT",
+                          f"可发批次不足：需要 {qty.normalize()}，可用批次合计 {alloc.picked.normalize()}"
+                          f"{'（过期/临期批次不可销售）' if sellable_only else ''}",
+                          f"not enough stock in sellable lots: {qty.normalize()} needed, "
+                          f"{alloc.picked.normalize()} in lots", field="lines",
+                          details={"product_id": product_id, "available": str(alloc.picked)})
+    return [(p.lot_id, p.qty) for p in alloc.picks]
 
 
 def facts(uow: UnitOfWork, doc: Mapping[str, Any], movements: tuple[Movement, ...],

@@ -81,6 +81,8 @@ SPECS: dict[str, dict[str, FieldSpec]] = {
         "tracking": FieldSpec("批次管理", False, _enum(Tracking)),
         "shelf_life_days": FieldSpec("保质期天数", False, _nonneg_int),
         "safety_stock": FieldSpec("安全库存", False, _nonneg_decimal),
+        "expiry_warn_days": FieldSpec("临期预警天数", False, _nonneg_int),
+        "expiry_block_days": FieldSpec("临期禁售天数", False, _nonneg_int),
         "active": FieldSpec("启用", False, _bool),
     },
     "partners": {

@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
 from jxc.domain import ledger
+from jxc.domain.catalog import LocationInfo, StockStatus
 from jxc.domain.errors import Conflict, DomainError, NotFound
 from jxc.domain.ledger import BucketKey, LedgerEntry, Movement
 from jxc.services.ports import AuditEntry, NewPosting, OutboxMessage, PostingHeader, UnitOfWork
@@ -63,6 +64,7 @@ class PostingRequest:
     allow_negative: bool = False
     reference: str | None = None
     remark: str | None = None
+    consumes: tuple[tuple[int, Decimal], ...] = ()  # (reservation id, qty) this posting fulfils
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,7 @@ def request_hash(req: PostingRequest) -> str:
              None if m.unit_cost is None else str(m.unit_cost.normalize())]
             for m in req.movements
         ],
+        "consumes": [[rid, str(q.normalize())] for rid, q in req.consumes],
     }
     return hashlib.sha256(json.dumps(body, separators=(",", ":")).encode()).hexdigest()
 
@@ -160,19 +163,23 @@ def post_in(uow: UnitOfWork, req: PostingRequest, actor: Actor, now: datetime) -
     entries = ledger.build_entries(req.movements, effective_at, costs, md.locations)
     header = NewPosting(req.kind, effective_at, now, actor.name, None, req.idempotency_key,
                         digest, req.allow_negative, req.reference, req.remark)
-    posting_id = _append(uow, header, entries, actor,
-                         physical={i for i, loc in md.locations.items() if loc.kind.is_physical})
+    posting_id = _append(uow, header, entries, actor, md.locations, req.consumes)
     return PostingResult(posting_id, created=True, entries=len(entries))
 
 
 def _append(uow: UnitOfWork, header: NewPosting, entries: tuple[LedgerEntry, ...], actor: Actor,
-            physical: Collection[int]) -> int:
-    """Write one posting: entries, balances (I3 guard), head lock (I9), audit, outbox."""
+            locations: Mapping[int, LocationInfo], consumes: tuple[tuple[int, Decimal], ...] = ()) -> int:
+    """Write one posting: entries, balances (I3), reservations (I4), head lock (I9), audit, outbox."""
     posting_id = uow.postings.add(header, entries)
+    physical = {i for i, loc in locations.items() if loc.kind.is_physical}
     watch = {e.bucket for e in entries if e.qty < 0 and e.location_id in physical}
     negative = uow.balances.increment(entries, watch)
     if negative and not header.allow_negative:
         raise _insufficient(negative)
+    taken = {(e.product_id, locations[e.location_id].warehouse_id) for e in entries
+             if e.qty < 0 and e.location_id in physical and e.status == StockStatus.AVAILABLE}
+    if taken or consumes:
+        reservation_guard(uow, taken, consumes, header.allow_negative, header.posted_at)
     head = uow.book.lock_head()
     ledger.check_period_open(header.effective_at, head.closed_until)
     after = {"kind": header.kind, "effective_at": header.effective_at.isoformat(),
@@ -187,6 +194,50 @@ def _append(uow: UnitOfWork, header: NewPosting, entries: tuple[LedgerEntry, ...
          "buckets": sorted({(e.location_id, e.product_id, e.lot_id, e.status) for e in entries})},
         header.posted_at))
     return posting_id
+
+
+def reservation_guard(uow: UnitOfWork, taken: set[tuple[int, int | None]],
+                      consumes: tuple[tuple[int, Decimal], ...], allow_negative: bool, now: datetime) -> None:
+    """I4 — stock reserved for others stays; consumed reservations shrink first.
+
+    Locks the products' reservation totals (the same row reservers lock first), applies
+    this posting's consumption, then checks available on hand ≥ what is still reserved.
+    """
+    rows, consumed = [], {}
+    for rid, qty in consumes:
+        row = uow.reservations.get(rid)
+        if row is None:
+            raise NotFound("NOT_FOUND", f"预占 {rid} 不存在", f"reservation {rid} does not exist", field="consumes")
+        pair = (row["product_id"], row["warehouse_id"])
+        consumed[pair] = consumed.get(pair, Decimal(0)) + qty
+        rows.append((rid, qty))
+    totals = uow.reservations.lock_totals({p: -consumed.get(p, Decimal(0)) for p in taken | set(consumed)})
+    for rid, qty in rows:
+        row = uow.reservations.get(rid, lock=True)
+        assert row is not None
+        left = row["qty"] - row["qty_consumed"]
+        if row["state"] != "pending" or qty > left:
+            raise Conflict("RESERVATION_NOT_OPEN", f"预占 {rid} 只剩 {left if row['state'] == 'pending' else 0}，"
+                           f"不能出库 {qty}（状态：{row['state']}）",
+                           f"reservation {rid} has {left if row['state'] == 'pending' else 0} left "
+                           f"({row['state']}); cannot deliver {qty}", field="consumes")
+        done = row["qty_consumed"] + qty
+        uow.reservations.close(rid, "consumed" if done == row["qty"] else "pending", done,
+                               now if done == row["qty"] else None)
+    if allow_negative:
+        return
+    held = {p: t for p, t in totals.items() if t > 0}
+    have = uow.reservations.available_on_hand(held)
+    short = {p: (have.get(p, Decimal(0)), t) for p, t in held.items() if have.get(p, Decimal(0)) < t}
+    if short:
+        (pid, wid), (on_hand, reserved) = min(short.items())
+        raise Conflict("STOCK_RESERVED",
+                       f"库存已被预占：商品 {pid} 在仓库 {wid} 过账后现存 {on_hand}，其中 {reserved} 已被订单预占；"
+                       "请关联该订单出库或先释放预占",
+                       f"stock is reserved: product {pid} in warehouse {wid} would have {on_hand} on hand with "
+                       f"{reserved} reserved for orders; deliver against the order or release the reservation",
+                       field="movements", details={"product_id": pid, "warehouse_id": wid,
+                                                   "on_hand_after": str(on_hand), "reserved": str(reserved)})
 
 
 def _insufficient(negative: dict[BucketKey, Decimal]) -> DomainError:
@@ -246,8 +297,7 @@ def reverse_in(uow: UnitOfWork, posting_id: int, actor: Actor, now: datetime,
                         original.allow_negative and actor.can(PERMISSION_ALLOW_NEGATIVE),
                         original.reference, reason)
     md = uow.masterdata.load((), {e.location_id for e in entries}, ())
-    new_id = _append(uow, header, entries, actor,
-                     physical={i for i, loc in md.locations.items() if loc.kind.is_physical})
+    new_id = _append(uow, header, entries, actor, md.locations)
     return PostingResult(new_id, created=True, entries=len(entries))
 
 

@@ -78,6 +78,31 @@ def i3_no_unapproved_negative(conn: Connection) -> list[Violation]:
                       "allowed to go negative") for r in rows]
 
 
+def i4_reservations(conn: Connection) -> list[Violation]:
+    """Totals rows = Σ pending reservations; reserved ≤ available on hand (unless an approved negative)."""
+    from jxc.storage.tables_stock import reservation_totals, reservations
+
+    r, t, b, loc = reservations.c, reservation_totals.c, balances.c, locations.c
+    pending = {(x[0], x[1]): x[2] for x in conn.execute(
+        select(r.product_id, r.warehouse_id, func.sum(r.qty - r.qty_consumed)).where(r.state == "pending")
+        .group_by(r.product_id, r.warehouse_id))}
+    totals = {(x[0], x[1]): x[2] for x in conn.execute(select(t.product_id, t.warehouse_id, t.qty))}
+    out = [Violation("I4", f"reservations of product {p} in warehouse {w}",
+                     f"totals row says {totals.get((p, w), 0)} but pending reservations sum to {pending.get((p, w), 0)}")
+           for (p, w) in sorted(set(pending) | set(totals)) if pending.get((p, w), 0) != totals.get((p, w), 0)]
+    held = {k: v for k, v in totals.items() if v > 0}
+    if held:
+        on_hand = {(x[0], x[1]): x[2] for x in conn.execute(
+            select(b.product_id, loc.warehouse_id, func.sum(b.qty)).join_from(balances, locations, loc.id == b.location_id)
+            .where(loc.kind == LocationKind.PHYSICAL, b.status == "available").group_by(b.product_id, loc.warehouse_id))}
+        approved = {x[0] for x in conn.execute(select(E.product_id).join_from(
+            ledger_entries, postings, postings.c.id == E.posting_id).where(postings.c.allow_negative.is_(True)).distinct())}
+        out += [Violation("I4", f"product {p} in warehouse {w}", f"{q} reserved but only {on_hand.get((p, w), 0)} "
+                          "available on hand") for (p, w), q in sorted(held.items())
+                if on_hand.get((p, w), 0) < q and p not in approved]
+    return out
+
+
 def i5_reversals_exact(conn: Connection) -> list[Violation]:
     r = postings.alias("r")
     rows = conn.execute(
@@ -147,7 +172,7 @@ def i8_time_travel(conn: Connection, queries: Any) -> list[Violation]:
 
 def all_violations(conn: Connection, queries: Any) -> list[Violation]:
     out: list[Violation] = []
-    for check in (i1_balance_equals_ledger, i2_balanced_postings, i3_no_unapproved_negative,
+    for check in (i1_balance_equals_ledger, i2_balanced_postings, i3_no_unapproved_negative, i4_reservations,
                   i5_reversals_exact, i6_audit, i9_closed_periods):
         out += check(conn)
     out += i8_time_travel(conn, queries)

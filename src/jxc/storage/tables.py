@@ -66,6 +66,8 @@ products = Table(
     Column("tracking", String(16), nullable=False, default="none"),
     Column("shelf_life_days", Integer, nullable=True),
     Column("safety_stock", Quantity(), nullable=True),
+    Column("expiry_warn_days", Integer, nullable=True),  # overrides the book's expiry.warn_days
+    Column("expiry_block_days", Integer, nullable=True),  # overrides the book's expiry.block_days
     Column("active", Boolean, nullable=False, default=True),
     Column("version", Integer, nullable=False, default=1),
     Column("updated_at", UtcDateTime, nullable=False),
@@ -378,3 +380,4 @@ api_tokens = Table(
 
 # Tables of other areas live in their own modules on the same `metadata`; importing them
 # here makes `metadata` complete wherever tables.py is imported.
+from jxc.storage import tables_stock  # noqa: E402,F401

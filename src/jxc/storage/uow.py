@@ -24,6 +24,7 @@ from jxc.storage.repositories import (
     SqlPostingRepository,
     SqlRecordStore,
 )
+from jxc.storage.reservations_repo import SqlReservationRepository
 
 
 class SqlUnitOfWork:
@@ -46,6 +47,7 @@ class SqlUnitOfWork:
         self.records = SqlRecordStore(conn)
         self.documents = SqlDocumentRepository(conn)
         self.settings = SqlSettingsRepository(conn)
+        self.reservations = SqlReservationRepository(conn)
         return self
 
     def __exit__(self, *exc: object) -> None:
