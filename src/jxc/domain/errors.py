@@ -141,4 +141,5 @@ ERROR_CODES: dict[str, str] = {
     "TRANSFER_RECEIVED": "a transfer with receipts cannot be reversed before its receipts",
     "RESERVATION_NOT_OPEN": "the reservation is no longer pending, or has less left than asked",
     "STOCK_RESERVED": "the posting would take stock that is reserved for other orders (I4)",
+    "OVER_RECEIPT": "a receipt exceeds the ordered quantity by more than the tolerance",
 }

@@ -39,6 +39,8 @@ class LineInput:
     from_status: str = StockStatus.AVAILABLE
     to_status: str | None = None
     remark: str | None = None
+    order_line_id: int | None = None  # the purchase/sales order line this fulfils
+    reservation_id: int | None = None  # consumed when the document posts
 
 
 @dataclass(frozen=True)
@@ -141,7 +143,8 @@ def _line(p: Problems, i: int, ln: LineInput, inp: DraftInput, units: Mapping[in
             p.add("VALUE_INVALID", f"{f}.{name}", f"第{n}行库存状态“{value}”无效", f"line {n}: unknown stock status '{value}'")
     return {"product_id": ln.product_id, "unit": unit or "", "qty": qty, "qty_base": qty_base,
             "lot_id": ln.lot_id, "unit_price": price, "location_id": ln.location_id, "role": ln.role,
-            "from_status": ln.from_status, "to_status": ln.to_status, "remark": ln.remark}
+            "from_status": ln.from_status, "to_status": ln.to_status, "remark": ln.remark,
+            "order_line_id": ln.order_line_id, "reservation_id": ln.reservation_id}
 
 
 PICKED_KINDS = {d.DocumentKind.SALES_DELIVERY, d.DocumentKind.TRANSFER, d.DocumentKind.PRODUCTION_ISSUE,

@@ -170,9 +170,11 @@ def submit(f: UowFactory, doc_id: int, actor: Actor, now: datetime) -> d.Documen
 
 def _post(uow: UnitOfWork, doc: dict[str, Any], movements: Any, actor: Actor, now: datetime,
           allow_negative: bool) -> d.DocumentState:
+    consumes = tuple((ln["reservation_id"], ln["qty_base"]) for ln in doc["lines"] if ln.get("reservation_id"))
     req = PostingRequest(doc["kind"], movements, doc["effective_at"], allow_negative=allow_negative,
-                         reference=doc["number"], remark=doc.get("remark"))
+                         reference=doc["number"], remark=doc.get("remark"), consumes=consumes)
     result = posting.post_in(uow, req, actor, now)
+    _orders_done(uow, doc, 1, now)
     state = d.transition(d.DocumentState(doc["state"]), A.POST)
     uow.documents.update(doc["id"], {"state": state.value, "posting_id": result.posting_id,
                                      "allow_negative": allow_negative, "updated_by": actor.name,
@@ -181,6 +183,25 @@ def _post(uow: UnitOfWork, doc: dict[str, Any], movements: Any, actor: Actor, no
            {"state": state.value, "posting_id": result.posting_id})
     _event(uow, "posted", doc, now, state=state.value, posting_id=result.posting_id)
     return state
+
+
+def _orders_done(uow: UnitOfWork, doc: Mapping[str, Any], sign: int, now: datetime) -> None:
+    """Posting (or reversing) a document moves its order lines' delivered/received quantity."""
+    touched = set()
+    for ln in doc["lines"]:
+        if ln.get("order_line_id"):
+            touched.add(uow.trade.add_done(ln["order_line_id"], sign * ln["qty_base"]))
+    for order_id in touched:
+        order = uow.trade.get(order_id)
+        assert order is not None
+        if order["state"] in ("confirmed", "partial", "done"):
+            done = all(ln["qty_done"] >= ln["qty_base"] for ln in order["lines"])
+            started = any(ln["qty_done"] > 0 for ln in order["lines"])
+            state = "done" if done else ("partial" if started else "confirmed")
+            if state != order["state"]:
+                uow.trade.update(order_id, {"state": state, "updated_at": now})
+                uow.outbox.add(OutboxMessage("order.progressed", "order", str(order_id),
+                                             {"order_id": order_id, "number": order["number"], "state": state}, now))
 
 
 def post_document_in(uow: UnitOfWork, doc: dict[str, Any], actor: Actor, now: datetime) -> d.DocumentState:
@@ -257,6 +278,7 @@ def reverse(f: UowFactory, doc_id: int, actor: Actor, now: datetime, reason: str
             raise DomainError("TRANSFER_RECEIVED", "调拨单已有签收，请先红冲签收单再红冲调拨单",
                               "the transfer has receipts; reverse the receipts first", field="document_id")
         result = posting.reverse_in(uow, doc["posting_id"], actor, now, effective_at, reason)
+        _orders_done(uow, doc, -1, now)
         uow.documents.update(doc_id, {"state": after.value, "reversal_posting_id": result.posting_id,
                                       "updated_by": actor.name, "updated_at": now}, None)
         _audit(uow, "reverse", doc_id, actor, now, {"state": doc["state"]},

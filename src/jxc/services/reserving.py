@@ -66,46 +66,67 @@ def _explain(uow: UnitOfWork, product_id: int, warehouse_id: int, today: date) -
                       uow.reservations.pending(product_id, warehouse_id), today, _policy(uow), block, warn)
 
 
-def _lot_free(expl: av.Explanation, held: list[av.Held], lot_id: int) -> Decimal:
-    return expl.by_lot.get(lot_id, ZERO) - sum((h.qty for h in held if h.lot_id == lot_id), ZERO)
+def _sellable_by_lot(uow: UnitOfWork, product_id: int, warehouse_id: int, today: date) -> dict[int, Decimal]:
+    """On hand that counts as available, per lot (status and expiry rules applied)."""
+    _tracking, block, warn = uow.reservations.product_expiry(product_id)
+    policy = _policy(uow)
+    out: dict[int, Decimal] = {}
+    for ln in uow.reservations.stock_lines(product_id, warehouse_id):
+        if av.status_counts(ln.status, policy) and av.sellable(av.lot_health(ln.expires_on, today, policy, block, warn)):
+            out[ln.lot_id] = out.get(ln.lot_id, ZERO) + ln.qty
+    return out
+
+
+def available_qty(uow: UnitOfWork, product_id: int, warehouse_id: int, today: date) -> Decimal:
+    """可用量 — the same number `availability().available` explains, without listing holders."""
+    return sum(_sellable_by_lot(uow, product_id, warehouse_id, today).values(), ZERO) - uow.reservations.reserved(
+        product_id, warehouse_id)
 
 
 def reserve(f: UowFactory, req: ReserveRequest, actor: Actor, now: datetime) -> Reserved:
     """预占 — all of it, or (when allowed) what there is plus an explicit shortage; never more."""
+    with f() as uow:
+        result = reserve_in(uow, req, actor, now)
+        if result.created:
+            uow.commit()
+        return result
+
+
+def reserve_in(uow: UnitOfWork, req: ReserveRequest, actor: Actor, now: datetime) -> Reserved:
+    """Reserve inside an open unit of work (orders reserve their lines together); no commit."""
     require(actor, "document.create.sales_delivery", req.warehouse_id)
     qty = to_decimal(req.qty, "qty")
     if qty <= 0:
         raise DomainError("QTY_NOT_POSITIVE", "预占数量必须大于 0", "the quantity to reserve must be > 0", field="qty")
-    with f() as uow:
-        if req.idempotency_key and (seen := uow.reservations.find_by_key(req.idempotency_key)):
-            return Reserved(seen["id"], seen["qty"], ZERO, ZERO, seen["expires_at"], created=False)
-        channel = _channel(uow, req.channel, req.warehouse_id) if req.channel else None
-        pair = (req.product_id, req.warehouse_id)
-        uow.reservations.lock_totals({pair: ZERO})
-        expl = _explain(uow, req.product_id, req.warehouse_id, now.date())
-        free = expl.available
-        if req.lot_id:
-            free = min(free, _lot_free(expl, uow.reservations.pending(*pair), req.lot_id))
-        take = qty if free >= qty else (max(free, ZERO) if req.allow_partial else ZERO)
-        if take <= 0:
-            raise Conflict("STOCK_INSUFFICIENT", f"库存不足：可用 {max(free, ZERO).normalize()}，需要 {qty.normalize()}",
-                           f"insufficient stock: {max(free, ZERO).normalize()} available, {qty.normalize()} requested",
-                           field="qty", details={"available": str(max(free, ZERO)), "requested": str(qty)})
-        ttl = req.ttl_s if req.ttl_s is not None else (channel["ttl_s"] if channel else None)
-        expires = now + timedelta(seconds=ttl) if ttl else None
-        rid = uow.reservations.insert({
-            "product_id": req.product_id, "warehouse_id": req.warehouse_id, "lot_id": req.lot_id, "qty": take,
-            "qty_consumed": ZERO, "state": "pending", "holder": req.holder, "channel_code": req.channel,
-            "expires_at": expires, "idempotency_key": req.idempotency_key, "created_by": actor.name,
-            "created_at": now})
-        uow.reservations.lock_totals({pair: take})
-        _record(uow, "reservation.created", rid, actor, now, {
-            "product_id": req.product_id, "warehouse_id": req.warehouse_id, "qty": str(take),
-            "shortage": str(qty - take), "holder": req.holder, "channel": req.channel,
-            "expires_at": expires.isoformat() if expires else None})
-        publish_in(uow, {req.product_id}, now)
-        uow.commit()
-        return Reserved(rid, take, qty - take, free, expires)
+    if req.idempotency_key and (seen := uow.reservations.find_by_key(req.idempotency_key)):
+        return Reserved(seen["id"], seen["qty"], ZERO, ZERO, seen["expires_at"], created=False)
+    channel = _channel(uow, req.channel, req.warehouse_id) if req.channel else None
+    pair = (req.product_id, req.warehouse_id)
+    reserved = uow.reservations.lock_totals({pair: ZERO})[pair]
+    by_lot = _sellable_by_lot(uow, req.product_id, req.warehouse_id, now.date())
+    free = sum(by_lot.values(), ZERO) - reserved
+    if req.lot_id:
+        lot_free = by_lot.get(req.lot_id, ZERO) - uow.reservations.reserved(*pair, lot_id=req.lot_id)
+        free = min(free, lot_free)
+    take = qty if free >= qty else (max(free, ZERO) if req.allow_partial else ZERO)
+    if take <= 0:
+        raise Conflict("STOCK_INSUFFICIENT", f"库存不足：可用 {max(free, ZERO).normalize()}，需要 {qty.normalize()}",
+                       f"insufficient stock: {max(free, ZERO).normalize()} available, {qty.normalize()} requested",
+                       field="qty", details={"available": str(max(free, ZERO)), "requested": str(qty)})
+    ttl = req.ttl_s if req.ttl_s is not None else (channel["ttl_s"] if channel else None)
+    expires = now + timedelta(seconds=ttl) if ttl else None
+    rid = uow.reservations.insert({
+        "product_id": req.product_id, "warehouse_id": req.warehouse_id, "lot_id": req.lot_id, "qty": take,
+        "qty_consumed": ZERO, "state": "pending", "holder": req.holder, "channel_code": req.channel,
+        "expires_at": expires, "idempotency_key": req.idempotency_key, "created_by": actor.name,
+        "created_at": now})
+    uow.reservations.lock_totals({pair: take})
+    _record(uow, "reservation.created", rid, actor, now, {
+        "product_id": req.product_id, "warehouse_id": req.warehouse_id, "qty": str(take),
+        "shortage": str(qty - take), "holder": req.holder, "channel": req.channel,
+        "expires_at": expires.isoformat() if expires else None})
+    publish_in(uow, {req.product_id}, now)
+    return Reserved(rid, take, qty - take, free, expires)
 
 
 def _channel(uow: UnitOfWork, code: str, warehouse_id: int) -> dict[str, Any]:
@@ -143,13 +164,20 @@ def _close(uow: UnitOfWork, rid: int, state: str, actor: Actor, now: datetime, r
     return left
 
 
+def release_in(uow: UnitOfWork, rid: int, actor: Actor, now: datetime, reason: str | None = None) -> Decimal:
+    """Release inside an open unit of work (closing an order); no commit."""
+    row = uow.reservations.get(rid)
+    left = _close(uow, rid, "released", actor, now, reason)
+    publish_in(uow, {row["product_id"]} if row else set(), now)
+    return left
+
+
 def release(f: UowFactory, rid: int, actor: Actor, now: datetime, reason: str | None = None) -> Decimal:
     """释放 — the order was cancelled or changed: the rest of the reservation is free again."""
     with f() as uow:
         row = uow.reservations.get(rid)
         require(actor, "document.create.sales_delivery", row["warehouse_id"] if row else None)
-        left = _close(uow, rid, "released", actor, now, reason)
-        publish_in(uow, {row["product_id"]} if row else set(), now)
+        left = release_in(uow, rid, actor, now, reason)
         uow.commit()
         return left
 
@@ -214,7 +242,7 @@ def save_channel(f: UowFactory, code: str, name: str, warehouse_ids: list[int], 
 
 def sellable_for(uow: UnitOfWork, channel: dict[str, Any], product_id: int, today: date) -> Decimal:
     """渠道可售量 — (Σ available over its warehouses) × quota − buffer, never below zero."""
-    total = sum((_explain(uow, product_id, w, today).available for w in channel["warehouse_ids"]), ZERO)
+    total = sum((available_qty(uow, product_id, w, today) for w in channel["warehouse_ids"]), ZERO)
     share = (total * channel["quota_pct"] / 100).to_integral_value(rounding="ROUND_FLOOR")
     return max(share - channel["buffer_qty"], ZERO)
 

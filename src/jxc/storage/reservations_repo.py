@@ -81,6 +81,17 @@ class SqlReservationRepository:
                                         r.state == "pending").order_by(r.id))
         return [Held(*row) for row in rows]
 
+    def reserved(self, product_id: int, warehouse_id: int, lot_id: int | None = None) -> Decimal:
+        """Σ pending (qty − consumed): the totals row, or summed for one lot."""
+        if lot_id is None:
+            t = reservation_totals.c
+            v = self.conn.execute(select(t.qty).where(t.product_id == product_id, t.warehouse_id == warehouse_id)).scalar()
+            return v if v is not None else Decimal(0)
+        r = reservations.c
+        v = self.conn.execute(select(func.sum(r.qty - r.qty_consumed)).where(
+            r.product_id == product_id, r.warehouse_id == warehouse_id, r.lot_id == lot_id, r.state == "pending")).scalar()
+        return v if v is not None else Decimal(0)
+
     def insert(self, values: Mapping[str, Any]) -> int:
         return self.conn.execute(reservations.insert().returning(reservations.c.id), dict(values)).scalar_one()
 

@@ -291,6 +291,8 @@ document_lines = Table(
     Column("from_status", String(16), nullable=False, default="available"),
     Column("to_status", String(16), nullable=True),
     Column("source_line_no", Integer, nullable=True),
+    Column("order_line_id", Integer, nullable=True),  # the order line this line fulfils
+    Column("reservation_id", Integer, nullable=True),  # consumed when the document posts
     Column("remark", Text, nullable=True),
     UniqueConstraint("document_id", "line_no", name="uq_document_lines_document_line"),
     Index("ix_document_lines_product", "product_id"),
@@ -380,4 +382,4 @@ api_tokens = Table(
 
 # Tables of other areas live in their own modules on the same `metadata`; importing them
 # here makes `metadata` complete wherever tables.py is imported.
-from jxc.storage import tables_stock  # noqa: E402,F401
+from jxc.storage import tables_stock, tables_trade  # noqa: E402,F401

@@ -25,6 +25,7 @@ from jxc.storage.repositories import (
     SqlRecordStore,
 )
 from jxc.storage.reservations_repo import SqlReservationRepository
+from jxc.storage.trade_repo import SqlTradeRepository
 
 
 class SqlUnitOfWork:
@@ -48,6 +49,7 @@ class SqlUnitOfWork:
         self.documents = SqlDocumentRepository(conn)
         self.settings = SqlSettingsRepository(conn)
         self.reservations = SqlReservationRepository(conn)
+        self.trade = SqlTradeRepository(conn)
         return self
 
     def __exit__(self, *exc: object) -> None:
