@@ -283,3 +283,24 @@ def test_delivery_without_a_lot_picks_nearest_expiry_sellable_lots_first(app, wo
     with pytest.raises(DomainError) as err:
         docs.submit(app.uow_factory, too_much, CASHIER, NOW)
     assert err.value.code == "STOCK_INSUFFICIENT" and err.value.details["available"] == "2.0000"
+
+
+def test_transfer_carries_its_value_through_transit_and_returns_come_back_at_average(app, world):
+    wh2 = masterdata.create(app.uow_factory, "warehouses", {"code": "W3", "name": "三店", "kind": "store"}, OWNER, NOW)
+    receive(app, world, world.rice, "10", price="3")
+    t = docs.create_draft(app.uow_factory, DraftInput(K.TRANSFER, world.wh, (LineInput(world.rice, "4"),),
+                                                      to_warehouse_id=wh2), KEEPER, NOW)
+    docs.submit(app.uow_factory, t, KEEPER, NOW)
+    transfers.confirm_receipt(app.uow_factory, t, None, KEEPER, NOW)
+    arrived = app.queries.balances(product_id=world.rice, warehouse_id=wh2)
+    assert sum(a.value for a in arrived.values()) == D("12")  # 4 × 3.00 arrived with the goods
+    in_transit = app.queries.balances(product_id=world.rice, physical_only=False)
+    assert all(a.value == 0 for k, a in in_transit.items() if k.location_id == world.transit)
+    sale = docs.create_draft(app.uow_factory, DraftInput(K.SALES_DELIVERY, world.wh, (LineInput(world.rice, "2"),)),
+                             CASHIER, NOW)
+    docs.submit(app.uow_factory, sale, CASHIER, NOW)
+    back = docs.create_draft(app.uow_factory, DraftInput(K.SALES_RETURN, world.wh, (LineInput(world.rice, "1"),),
+                                                         reason_code="quality"), CASHIER, NOW)
+    docs.submit(app.uow_factory, back, CASHIER, NOW)
+    here = app.queries.balances(product_id=world.rice, warehouse_id=world.wh)
+    assert (sum(a.qty for a in here.values()), sum(a.value for a in here.values())) == (D(5), D(15))

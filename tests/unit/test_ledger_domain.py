@@ -164,9 +164,12 @@ def test_entry_value_is_qty_times_cost_rounded_half_up(moves, at, costs):
     for e, m in zip(entries[1::2], moves, strict=True):
         if m.unit_cost is not None:
             expected_cost = m.unit_cost.quantize(COST, rounding=ROUND_HALF_UP)
-        else:
-            wh = LOCATIONS[m.from_location_id].warehouse_id
-            expected_cost = costs.get((m.product_id, wh), Decimal(0)).quantize(COST, ROUND_HALF_UP)
+        else:  # the documented rule: source warehouse, else (from a virtual) the receiving one
+            src, dst = LOCATIONS[m.from_location_id], LOCATIONS[m.to_location_id]
+            wh = src.warehouse_id if src.kind.is_physical else dst.warehouse_id
+            known = src.kind.is_physical or (dst.kind.is_physical and src.kind.value != "transit")
+            expected_cost = (costs.get((m.product_id, wh), Decimal(0)) if known else Decimal(0)).quantize(
+                COST, ROUND_HALF_UP)
         assert e.unit_cost == expected_cost
         assert e.value == (m.qty * expected_cost).quantize(MONEY, rounding=ROUND_HALF_UP)
         assert abs(e.value - m.qty * expected_cost) <= MONEY / 2

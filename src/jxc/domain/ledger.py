@@ -17,7 +17,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from jxc.domain.catalog import LocationInfo, LotInfo, ProductInfo, StockStatus, Tracking
+from jxc.domain.catalog import (
+    LocationInfo,
+    LocationKind,
+    LotInfo,
+    ProductInfo,
+    StockStatus,
+    Tracking,
+)
 from jxc.domain.errors import DomainError, Problems
 from jxc.domain.quantities import QTY_QUANTUM, ZERO, cost, money
 
@@ -146,6 +153,33 @@ def _check_lot(problems: Problems, f: str, i: int, m: Movement, product: Product
                      f"line {i + 1}: lot {lot.lot_number} belongs to another product, not {product.code}")
 
 
+CostKey = tuple[int, int | None] | BucketKey
+
+
+def cost_source(m: Movement, locations: Mapping[int, LocationInfo]) -> CostKey | None:
+    """Where a movement without a given cost takes its cost from (移动加权平均).
+
+    - out of a physical location: the product's average in that warehouse;
+    - out of transit (调拨签收): the average of what is in that transit bucket, so the
+      value that left the source warehouse arrives with the goods;
+    - in from another virtual location (a return, a count gain, a production receipt
+      without a price): the product's average in the receiving warehouse;
+    - otherwise (virtual to virtual): none, cost 0.
+    """
+    if m.unit_cost is not None:
+        return None
+    src, dst = locations.get(m.from_location_id), locations.get(m.to_location_id)
+    if src is None or dst is None:
+        return None
+    if src.kind.is_physical:
+        return (m.product_id, src.warehouse_id)
+    if src.kind is LocationKind.TRANSIT:
+        return BucketKey(m.from_location_id, m.product_id, m.lot_id, m.from_status)
+    if dst.kind.is_physical:
+        return (m.product_id, dst.warehouse_id)
+    return None
+
+
 def needs_average_cost(m: Movement, locations: Mapping[int, LocationInfo]) -> bool:
     """A movement out of a physical location without a given cost takes the average."""
     loc = locations.get(m.from_location_id)
@@ -155,21 +189,21 @@ def needs_average_cost(m: Movement, locations: Mapping[int, LocationInfo]) -> bo
 def build_entries(
     movements: tuple[Movement, ...],
     effective_at: datetime,
-    average_costs: Mapping[tuple[int, int | None], Decimal],
+    average_costs: Mapping[CostKey, Decimal],
     locations: Mapping[int, LocationInfo],
 ) -> tuple[LedgerEntry, ...]:
     """Two entries per movement, balanced by construction (I2).
 
-    ``average_costs`` maps (product_id, warehouse_id) to the moving average cost
-    for movements whose cost is not given; a missing average costs zero.
+    ``average_costs`` maps each movement's `cost_source` key — (product_id, warehouse_id)
+    or a transit BucketKey — to its moving average cost; a missing average costs zero.
     """
     entries: list[LedgerEntry] = []
     for line_no, m in enumerate(movements, start=1):
         if m.unit_cost is not None:
             unit_cost = cost(m.unit_cost)
         else:
-            wh = locations[m.from_location_id].warehouse_id
-            unit_cost = cost(average_costs.get((m.product_id, wh), ZERO))
+            key = cost_source(m, locations)
+            unit_cost = cost(average_costs.get(key, ZERO)) if key is not None else ZERO
         value = money(m.qty * unit_cost)
         entries.append(LedgerEntry(m.product_id, m.lot_id, m.from_location_id, m.from_status,
                                    -m.qty, unit_cost, -value, effective_at, line_no))

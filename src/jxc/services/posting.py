@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 from jxc.domain import ledger
 from jxc.domain.catalog import LocationInfo, StockStatus
@@ -157,9 +158,12 @@ def post_in(uow: UnitOfWork, req: PostingRequest, actor: Actor, now: datetime) -
         {m.lot_id for m in req.movements if m.lot_id != ledger.NO_LOT},
     )
     ledger.validate_movements(req.movements, md)
-    pairs = {(m.product_id, md.locations[m.from_location_id].warehouse_id)
-             for m in req.movements if ledger.needs_average_cost(m, md.locations)}
-    costs = uow.balances.average_costs(pairs) if pairs else {}
+    keys = {k for m in req.movements if (k := ledger.cost_source(m, md.locations)) is not None}
+    pairs = {k for k in keys if not isinstance(k, BucketKey)}
+    buckets = {k for k in keys if isinstance(k, BucketKey)}
+    costs: dict[Any, Decimal] = dict(uow.balances.average_costs(pairs)) if pairs else {}
+    if buckets:
+        costs.update(uow.balances.bucket_costs(buckets))
     entries = ledger.build_entries(req.movements, effective_at, costs, md.locations)
     header = NewPosting(req.kind, effective_at, now, actor.name, None, req.idempotency_key,
                         digest, req.allow_negative, req.reference, req.remark)

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, literal, or_, select, union_all, update
+from sqlalchemy import Connection, delete, func, literal, or_, select, tuple_, union_all, update
 from sqlalchemy.exc import IntegrityError
 
 from jxc.domain.catalog import LocationInfo, LocationKind, LotInfo, ProductInfo, Tracking
@@ -160,6 +160,15 @@ class SqlBalanceRepository:
         """A balance row exists once anything moved there (the primary key starts with location)."""
         b = balances.c
         return self.conn.execute(select(b.qty).where(b.location_id == location_id).limit(1)).first() is not None
+
+    def bucket_costs(self, keys: Iterable[BucketKey]) -> dict[BucketKey, Decimal]:
+        """Average cost (value / qty) of single buckets — used for goods leaving transit."""
+        b = balances.c
+        keys = sorted(keys)
+        rows = self.conn.execute(select(b.location_id, b.product_id, b.lot_id, b.status, b.qty, b.value).where(
+            tuple_(b.location_id, b.product_id, b.lot_id, b.status).in_(
+                [(k.location_id, k.product_id, k.lot_id, k.status) for k in keys])))
+        return {BucketKey(r[0], r[1], r[2], r[3]): cost(r[5] / r[4]) for r in rows if r[4] > 0 and r[5] > 0}
 
     def average_costs(self, pairs: Iterable[tuple[int, int | None]]
                       ) -> dict[tuple[int, int | None], Decimal]:
