@@ -141,5 +141,8 @@ ERROR_CODES: dict[str, str] = {
     "TRANSFER_RECEIVED": "a transfer with receipts cannot be reversed before its receipts",
     "RESERVATION_NOT_OPEN": "the reservation is no longer pending, or has less left than asked",
     "STOCK_RESERVED": "the posting would take stock that is reserved for other orders (I4)",
+    "COUNT_TASK_STATE": "the count task's state does not allow this (entries only while open, recount only before posting)",
+    "COUNT_NOT_ASSIGNED": "the user is not assigned to this count task",
+    "COUNT_CONFLICT": "counters disagree on a bucket; recount it before closing the task",
     "OVER_RECEIPT": "a receipt exceeds the ordered quantity by more than the tolerance",
 }

@@ -63,6 +63,19 @@ def _text(v: Any) -> str:
     return s
 
 
+def _percent(v: Any) -> str:
+    """A percentage 0–100 kept as text (JSON has no exact decimals); read it with Decimal()."""
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        d = Decimal(str(v).strip())
+    except InvalidOperation as exc:
+        raise ValueError("0–100") from exc
+    if not d.is_finite() or not 0 <= d <= 100:
+        raise ValueError("0–100")
+    return str(d.normalize())
+
+
 SETTINGS: Mapping[str, SettingSpec] = {
     "business.name": SettingSpec("我的店", _text, "企业/店铺名称", "business name"),
     "overdue.first_minutes": SettingSpec(60, _minutes, "单据超时提醒经办人（分钟）",
@@ -75,6 +88,11 @@ SETTINGS: Mapping[str, SettingSpec] = {
     "availability.allow_negative": SettingSpec(False, _bool, "允许负库存", "allow negative stock"),
     "expiry.warn_days": SettingSpec(30, _days, "临期预警天数", "days before expiry to warn"),
     "expiry.block_days": SettingSpec(7, _days, "临期禁售天数", "days before expiry to block sale"),
+    "count.tolerance_pct": SettingSpec("0", _percent, "盘点准确容差（账面数的百分比）",
+                                       "count tolerance, percent of the book quantity"),
+    "investigate.window_days": SettingSpec(30, _days, "账实排查默认回看天数", "days an investigation looks back"),
+    "investigate.late_minutes": SettingSpec(60, _minutes, "晚于业务时间多少分钟录入算补录",
+                                            "minutes after its business time a posting counts as back-dated"),
     **{f"doc_prefix.{k.value}": SettingSpec(info.prefix, _prefix, f"{info.zh}单号前缀", f"{info.en} number prefix")
        for k, info in KINDS.items()},
 }

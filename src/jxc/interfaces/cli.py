@@ -20,7 +20,7 @@ from rich.table import Table
 from jxc.bootstrap import App, build
 from jxc.config import Settings
 from jxc.domain.errors import DomainError
-from jxc.interfaces import cli_documents, cli_parse_order, cli_stock
+from jxc.interfaces import cli_counting, cli_documents, cli_parse_order, cli_stock
 from jxc.services import demo, users
 from jxc.services.posting import Actor, close_period
 
@@ -211,6 +211,7 @@ def period_close(
 cli_parse_order.register(app)
 cli_documents.register(app)
 cli_stock.register(app)
+cli_counting.register(app)
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ from typing import Self
 from sqlalchemy import Connection, Engine
 
 from jxc.storage.book_settings import SqlSettingsRepository
+from jxc.storage.counting_repo import SqlCountingRepository
 from jxc.storage.documents import SqlDocumentRepository
 from jxc.storage.engine import WRITE, Driver
 from jxc.storage.repositories import (
@@ -50,6 +51,7 @@ class SqlUnitOfWork:
         self.settings = SqlSettingsRepository(conn)
         self.reservations = SqlReservationRepository(conn)
         self.trade = SqlTradeRepository(conn)
+        self.counting = SqlCountingRepository(conn)
         return self
 
     def __exit__(self, *exc: object) -> None:
