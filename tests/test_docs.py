@@ -19,6 +19,16 @@ def test_every_setting_is_documented():
         assert f"`JXC_{name.upper()}`" in doc, f"JXC_{name.upper()} missing from docs/configuration.md"
 
 
+def test_configuration_doc_is_what_the_generator_produces():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("gen_config_docs", ROOT / "scripts/gen_config_docs.py")
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    doc = (ROOT / "docs/configuration.md").read_text(encoding="utf-8")
+    assert doc == gen.render(), "docs/configuration.md is out of date: run python scripts/gen_config_docs.py"
+
+
 def test_every_raised_error_code_is_listed_and_documented():
     raised = set()
     for path in (ROOT / "src/jxc").rglob("*.py"):

@@ -9,12 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
+from pathlib import Path
 
 from sqlalchemy import Engine
 
 from jxc.config import Settings
-from jxc.services.ports import Queries, UnitOfWork
+from jxc.services.ports import Queries, UnitOfWork, Violation
+from jxc.storage import backup as backups
 from jxc.storage import schema
+from jxc.storage.backup import BackupError, BackupReport, RestoreReport
 from jxc.storage.engine import make_engine
 from jxc.storage.queries import SqlQueries
 from jxc.storage.uow import SqlUnitOfWork
@@ -52,6 +55,33 @@ class App:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+    def backup(self, to: Path | None = None) -> BackupReport:
+        """备份 — copy the book (online) to `to` or `<data_dir>/backups/…`, then check the copy's invariants."""
+        local_now = self.clock.now().astimezone(self.settings.zone)
+        path = backups.backup(self.engine, to or backups.default_path(self.engine, self.settings.data_dir, local_now))
+        return BackupReport(path, self.engine.dialect.name, path.stat().st_size, self._check_copy(path))
+
+    def restore(self, from_: Path, force: bool = False) -> RestoreReport:
+        """恢复 — replace the book by a backup (refused over a non-empty book unless `force`), then check it."""
+        if not force and not backups.is_empty_book(self.engine):
+            raise BackupError("当前账套已有数据，恢复会覆盖它；确认后加 --force（原账套会另存为 .before-restore）",
+                              "the book is not empty and a restore replaces it; add --force to confirm "
+                              "(the current book is kept as .before-restore)")
+        kept = backups.restore(self.engine, from_, backups.keep_path(self.engine, self.settings.data_dir))
+        self.upgrade()  # a backup from an older version gets this version's schema; no-op otherwise
+        return RestoreReport(from_, kept, self.engine.dialect.name, self.queries.violations())
+
+    def _check_copy(self, path: Path) -> list[Violation]:
+        with backups.opened_copy(self.engine, path) as url:
+            copy = build(Settings(database_url=url, data_dir=self.settings.data_dir))
+            try:
+                return copy.queries.violations()
+            finally:
+                copy.dispose()
+
+
+__all__ = ["App", "BackupError", "SystemClock", "build"]  # BackupError: interfaces catch it from here
 
 
 def build(settings: Settings | None = None) -> App:

@@ -22,6 +22,18 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address `jxc serve` listens on.")
     port: int = Field(8000, ge=1, le=65535, description="Port `jxc serve` listens on.")
     db_pool_size: int = Field(10, ge=1, le=200, description="Connections per process (PostgreSQL).")
+    session_ttl_s: int = Field(43200, ge=60, le=2592000, description="Web login session lifetime, seconds.")
+    login_max_failures: int = Field(5, ge=1, le=100, description="Failed logins per user name (4x per client "
+                                    "address) within the lockout window before the lockout.")
+    login_lockout_s: int = Field(900, ge=1, le=86400, description="Failure-counting window and lockout, seconds.")
+    worker_in_process: bool = Field(True, description="`jxc serve` runs the outbox worker in-process; "
+                                    "set false when `jxc worker` runs separately.")
+    worker_poll_s: float = Field(0.5, gt=0, le=60, description="Outbox worker idle poll interval, seconds.")
+    webhook_max_attempts: int = Field(8, ge=1, le=50, description="Webhook attempts before a delivery becomes "
+                                      "a dead letter.")
+    webhook_lease_s: float = Field(60.0, gt=0, le=3600, description="How long a worker holds a webhook delivery "
+                                   "it is sending; a crashed worker's deliveries are sent again after it.")
+    webhook_timeout_s: float = Field(5.0, gt=0, le=60, description="Timeout of one webhook HTTP request, seconds.")
 
     @field_validator("database_url")
     @classmethod

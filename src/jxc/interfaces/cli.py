@@ -20,7 +20,7 @@ from rich.table import Table
 from jxc.bootstrap import App, build
 from jxc.config import Settings
 from jxc.domain.errors import DomainError
-from jxc.interfaces import cli_counting, cli_documents, cli_parse_order, cli_stock
+from jxc.interfaces import cli_counting, cli_documents, cli_ops, cli_parse_order, cli_stock
 from jxc.services import demo, users
 from jxc.services.posting import Actor, close_period
 
@@ -109,7 +109,18 @@ def serve(
     _c.out.print(f"数据库 / database: {a.engine.dialect.name}  ·  健康检查 / health: http://{host}:{port}/healthz")
     if not with_demo:
         _c.out.print("首次使用请运行 `jxc init` 创建老板账号 / run `jxc init` once to create the owner login")
-    uvicorn.run(create_app(a), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(a, run_worker=a.settings.worker_in_process), host=host, port=port, log_level="info")
+
+
+@app.command()
+def worker(
+    data_dir: DataDir = None,
+    once: Annotated[bool, typer.Option("--once", help="deliver what is due, then exit")] = False,
+) -> None:
+    """事件投递 / run the outbox worker (events, push, webhooks) on its own; several may run on PostgreSQL."""
+    from jxc.interfaces import worker as outbox_worker
+
+    raise typer.Exit(outbox_worker.run(_app(data_dir), once))
 
 
 def _make_demo(a: App) -> None:
@@ -212,6 +223,7 @@ cli_parse_order.register(app)
 cli_documents.register(app)
 cli_stock.register(app)
 cli_counting.register(app)
+cli_ops.register(app)
 
 
 def main() -> None:

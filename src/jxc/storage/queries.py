@@ -19,7 +19,7 @@ from jxc.domain.balances import Amount
 from jxc.domain.catalog import LocationKind
 from jxc.domain.ledger import BucketKey
 from jxc.services.ports import StockRow, Violation
-from jxc.storage import checks
+from jxc.storage import api_repo, checks
 from jxc.storage.tables import (
     balances,
     ledger_entries,
@@ -139,6 +139,31 @@ class SqlQueries:
     def violations(self) -> list[Violation]:
         with self.engine.connect() as conn:
             return checks.all_violations(conn, self)
+
+    # HTTP API read models: implemented in api_repo.py (issue 6)
+    def page_records(self, table: str, after: int | None, limit: int, **filters: Any) -> list[dict[str, Any]]:
+        return api_repo.page_records(self.engine, table, after, limit, **filters)
+
+    def page_documents(self, after: int | None, limit: int, **filters: Any) -> list[dict[str, Any]]:
+        return api_repo.page_documents(self.engine, after, limit, **filters)
+
+    def page_ledger(self, after: int | None, limit: int, **filters: Any) -> list[dict[str, Any]]:
+        return api_repo.page_ledger(self.engine, after, limit, **filters)
+
+    def events_since(self, after: int | None, limit: int, delivered_only: bool = True) -> list[dict[str, Any]]:
+        return api_repo.events_since(self.engine, after, limit, delivered_only)
+
+    def operations(self, now: datetime) -> dict[str, Any]:
+        return api_repo.operations(self.engine, now)
+
+    def page_deliveries(self, after: int | None, limit: int, state: str | None = None) -> list[dict[str, Any]]:
+        return api_repo.page_deliveries(self.engine, after, limit, state)
+
+    def event_listener(self) -> Any:
+        return api_repo.event_listener(self.engine)
+
+    def last_event_id(self) -> int:
+        return api_repo.last_event_id(self.engine)
 
 
 def _filters(q: Any, c: Any, product_id: int | None, lot_id: int | None,

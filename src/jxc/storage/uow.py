@@ -11,6 +11,7 @@ from typing import Self
 
 from sqlalchemy import Connection, Engine
 
+from jxc.storage.api_repo import SqlApiRepository
 from jxc.storage.book_settings import SqlSettingsRepository
 from jxc.storage.counting_repo import SqlCountingRepository
 from jxc.storage.documents import SqlDocumentRepository
@@ -49,6 +50,7 @@ class SqlUnitOfWork:
         self.records = SqlRecordStore(conn)
         self.documents = SqlDocumentRepository(conn)
         self.settings = SqlSettingsRepository(conn)
+        self.api = SqlApiRepository(conn)
         self.reservations = SqlReservationRepository(conn)
         self.trade = SqlTradeRepository(conn)
         self.counting = SqlCountingRepository(conn)

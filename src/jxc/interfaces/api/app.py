@@ -1,46 +1,63 @@
-"""HTTP 接口 — the FastAPI application: health, home page, stock queries, one error shape.
+"""HTTP 接口 — the FastAPI application: JSON API under /api/v1, health, home page, one error shape.
 
 Routes call services and queries of the `App` they are given; they never open
-a database session themselves.
+a database session themselves. Every /api/v1 route but login needs a session
+cookie (+ CSRF token) or a bearer token; every POST honours Idempotency-Key.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from html import escape
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import FastAPI, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
 
 from jxc import __version__
 from jxc.bootstrap import App
-from jxc.domain.errors import DomainError, NotFound
+from jxc.interfaces.api import (
+    errors,
+    routes_auth,
+    routes_documents,
+    routes_live,
+    routes_masterdata,
+    routes_ops,
+    routes_stock,
+)
+from jxc.interfaces.api.errors import PROBLEM, problem
+from jxc.interfaces.api.idempotency import IdempotencyMiddleware
+from jxc.interfaces.api.push import PushHub
+from jxc.interfaces.worker import start_in_process
 
-PROBLEM = "application/problem+json"
+__all__ = ["PROBLEM", "create_app", "problem"]
 
 
-def problem(exc: DomainError, instance: str) -> JSONResponse:
-    """RFC 9457 problem details plus our code, field and zh/en messages."""
-    body: dict[str, Any] = {
-        "type": f"https://jxc.dev/errors/{exc.code.lower().replace('_', '-')}",
-        "title": exc.message_en,
-        "status": exc.status,
-        "detail": exc.message_zh,
-        "instance": instance,
-        **exc.as_dict(),
-    }
-    return JSONResponse(body, status_code=exc.status, media_type=PROBLEM)
+def create_app(app: App, run_worker: bool = False) -> FastAPI:
+    """The ASGI app; with ``run_worker`` the outbox worker runs in-process (the embedded default)."""
+    hub = PushHub(app)
 
+    @asynccontextmanager
+    async def lifespan(_api: FastAPI) -> AsyncIterator[None]:
+        stop = start_in_process(app, on_delivered=hub.wake)[1] if run_worker else None
+        try:
+            yield
+        finally:
+            if stop is not None:
+                stop.set()
+            hub.close()
 
-def create_app(app: App) -> FastAPI:
     api = FastAPI(title="进销存 jxc", version=__version__, openapi_url="/api/v1/openapi.json",
-                  docs_url="/api/v1/docs", redoc_url=None)
+                  docs_url="/api/v1/docs", redoc_url=None, lifespan=lifespan)
     api.state.jxc = app
+    api.state.push_hub = hub
 
-    @api.exception_handler(DomainError)
-    async def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
-        return problem(exc, request.url.path)
+    errors.install(api)
+    api.add_middleware(IdempotencyMiddleware, jxc_app=app)
+    for router in (routes_auth.router, routes_documents.router, routes_stock.router, routes_live.router,
+                   routes_ops.router, *routes_masterdata.routers()):
+        api.include_router(router)
 
     @api.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, Any]:
@@ -66,24 +83,5 @@ def create_app(app: App) -> FastAPI:
             "<th>库位</th><th>批次</th><th>状态</th><th>数量</th></tr></thead>"
             f"<tbody>{body or '<tr><td colspan=7>暂无库存 / no stock yet</td></tr>'}</tbody></table>"
             "</body></html>")
-
-    @api.get("/api/v1/stock", tags=["stock"])
-    def stock(
-        product: Annotated[str | None, Query(description="product code 商品编码")] = None,
-        warehouse: Annotated[str | None, Query(description="warehouse code 仓库编码")] = None,
-        at: Annotated[datetime | None, Query(description="as-of time, ISO 8601 with zone")] = None,
-    ) -> list[dict[str, Any]]:
-        """库存查询 — balances now, or as of a time (period snapshot + entries since)."""
-        pid, wid = app.queries.lookup_ids(product, warehouse)
-        for code, found, field in ((product, pid, "product"), (warehouse, wid, "warehouse")):
-            if code and found is None:
-                raise NotFound("NOT_FOUND", f"编码 {code} 不存在", f"no {field} with code {code}",
-                                  field=field)
-        if at is not None and at.tzinfo is None:
-            at = at.replace(tzinfo=app.settings.zone)
-        buckets = (app.queries.stock_at(at, pid, wid) if at else app.queries.balances(pid, wid))
-        return [{"product": r.product_code, "name": r.product_name, "warehouse": r.warehouse_code,
-                 "location": r.location_code, "lot": r.lot_number, "status": r.status,
-                 "qty": str(r.qty), "value": str(r.value)} for r in app.queries.describe(buckets)]
 
     return api

@@ -1,0 +1,78 @@
+"""Real-time push — a posting made on one connection is seen on another's WebSocket; resume by event id."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from jxc.interfaces.api.app import create_app
+from jxc.services import auth, users
+from jxc.services.posting import SYSTEM
+from tests.api.conftest import PASSWORD
+from tests.conftest import NOW, make_world
+
+
+def receive(ws: Any, timeout_s: float = 5.0) -> dict[str, Any]:
+    box: list[Any] = []
+    t = threading.Thread(target=lambda: box.append(ws.receive_json()), daemon=True)
+    t.start()
+    t.join(timeout_s)
+    assert box, f"no message within {timeout_s} s"
+    return box[0]
+
+
+def until(ws: Any, kind: str) -> dict[str, Any]:
+    for _ in range(20):
+        m = receive(ws)
+        if m["type"] == kind:
+            return m
+    raise AssertionError(f"no {kind} message")
+
+
+def _token(app, username, role, scopes=("*",)):
+    users.create_user(app.uow_factory, username, PASSWORD, role, SYSTEM, NOW)
+    actor = users.actor_for(app.uow_factory, username)
+    return {"Authorization": "Bearer " + auth.create_token(app.uow_factory, "ws", scopes, actor, NOW)[1]}
+
+
+@pytest.fixture
+def live(file_app):
+    world = make_world(file_app)
+    file_app.settings.worker_poll_s = 0.05
+    with TestClient(create_app(file_app, run_worker=True)) as client:
+        yield file_app, world, client
+
+
+def test_a_posting_on_one_connection_is_pushed_to_another_and_a_reconnect_resumes(live):
+    app, world, client = live
+    owner = _token(app, "laoban", "owner")
+    body = {"kind": "purchase_receipt", "warehouse_id": world.wh, "effective_at": NOW.isoformat(),
+            "lines": [{"product_id": world.rice, "qty": "4", "unit_price": "3"}]}
+    with client.websocket_connect("/api/v1/ws", headers=owner) as ws:
+        assert receive(ws)["type"] == "ready"
+        doc = client.post("/api/v1/documents", json=body, headers=owner).json()
+        client.post(f"/api/v1/documents/{doc['id']}/submit", headers=owner)
+        stock = until(ws, "stock.posted")
+        assert stock["warehouses"] == [world.wh] and stock["data"]["kind"] == "purchase_receipt"
+    seen = stock["id"]
+    doc2 = client.post("/api/v1/documents", json=body, headers=owner).json()
+    client.post(f"/api/v1/documents/{doc2['id']}/submit", headers=owner)
+    with client.websocket_connect(f"/api/v1/ws?last_event_id={seen}", headers=owner) as ws:
+        replayed = []
+        while (m := receive(ws))["type"] != "ready":
+            replayed.append(m)
+        assert all(m["id"] > seen for m in replayed)
+        if not any(m["type"] == "stock.posted" for m in replayed):  # the worker may not have run yet
+            until(ws, "stock.posted")
+
+
+def test_websocket_without_credentials_is_closed(live):
+    _, _, client = live
+    from starlette.websockets import WebSocketDisconnect
+
+    with pytest.raises(WebSocketDisconnect) as exc, client.websocket_connect("/api/v1/ws") as ws:
+        ws.receive_json()
+    assert exc.value.code == 4401
