@@ -20,6 +20,7 @@ from jxc.services import documents as docs
 from jxc.services import masterdata
 from jxc.services.counting_scope import recompute_abc
 from jxc.services.doc_rules import DraftInput, LineInput
+from jxc.services.posting import SYSTEM
 from tests.conftest import NOW
 from tests.service.test_documents import CASHIER, KEEPER, MANAGER, actor, wh_qty
 
@@ -91,8 +92,8 @@ def test_a_line_entered_offline_is_stored_once_and_a_reused_key_is_refused(app, 
 
 
 def test_units_convert_and_barcodes_and_lots_are_scanned(app, world):
-    masterdata.add_unit_conversion(app.uow_factory, world.eggs, "盒", "30", KEEPER, T)
-    masterdata.add_barcode(app.uow_factory, world.milk, "6901234567890", KEEPER, T)
+    masterdata.add_unit_conversion(app.uow_factory, world.eggs, "盒", "30", SYSTEM, T)
+    masterdata.add_barcode(app.uow_factory, world.milk, "6901234567890", SYSTEM, T)
     stock_in(app, world, world.eggs, "60", location=world.shelf_a)
     stock_in(app, world, world.milk, "12", lot=world.milk_lot, location=world.shelf_a)
     task = task_for(app, world)
@@ -187,8 +188,8 @@ def test_recount_after_close_withdraws_the_pending_adjustment(app, world):
 
 
 def test_plan_scopes_by_shelf_category_abc_and_rotation(app, world):
-    masterdata.update(app.uow_factory, "products", world.rice, {"category": "粮油"}, None, KEEPER, T)
-    masterdata.update(app.uow_factory, "products", world.eggs, {"category": "蛋品"}, None, KEEPER, T)
+    masterdata.update(app.uow_factory, "products", world.rice, {"category": "粮油"}, None, SYSTEM, T)
+    masterdata.update(app.uow_factory, "products", world.eggs, {"category": "蛋品"}, None, SYSTEM, T)
     stock_in(app, world, world.rice, "10", location=world.shelf_a)
     stock_in(app, world, world.eggs, "10", location=world.shelf_b)
     stock_in(app, world, world.milk, "10", lot=world.milk_lot, location=world.shelf_b)
@@ -208,7 +209,7 @@ def test_plan_scopes_by_shelf_category_abc_and_rotation(app, world):
 
 
 def test_kpis_record_accuracy_and_adjustment_value_by_reason_category_and_person(app, world):
-    masterdata.update(app.uow_factory, "products", world.rice, {"category": "粮油"}, None, KEEPER, T)
+    masterdata.update(app.uow_factory, "products", world.rice, {"category": "粮油"}, None, SYSTEM, T)
     stock_in(app, world, world.rice, "10", location=world.shelf_a)
     stock_in(app, world, world.eggs, "10", location=world.shelf_b, price="1")
     task = task_for(app, world, assignees=())

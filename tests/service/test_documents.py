@@ -61,7 +61,7 @@ def test_draft_moves_no_stock_until_posted_and_gets_a_number(app, world):
 
 
 def test_units_convert_to_base_on_the_line(app, world):
-    masterdata.add_unit_conversion(app.uow_factory, world.eggs, "盒", "30", KEEPER, NOW)
+    masterdata.add_unit_conversion(app.uow_factory, world.eggs, "盒", "30", OWNER, NOW)
     doc = docs.create_draft(app.uow_factory, DraftInput(
         K.PURCHASE_RECEIPT, world.wh, (LineInput(world.eggs, "2.5", unit="盒", unit_price="0.8"),)), KEEPER, NOW)
     line = docs.get(app.uow_factory, doc)["lines"][0]

@@ -106,3 +106,17 @@ def test_location_with_stock_cannot_change_kind_or_warehouse(app, world):
     assert err.value.field == "kind" and "调拨" in err.value.message_zh
     masterdata.update(app.uow_factory, "locations", world.shelf_b, {"name": "B货架(冷藏)"}, None, SYSTEM, NOW)
     masterdata.update(app.uow_factory, "locations", world.shelf_b, {"kind": "scrap"}, None, SYSTEM, NOW)
+
+
+def test_master_data_needs_masterdata_edit_but_a_receiving_keeper_may_create_lots(app, world):
+    from jxc.domain.errors import Forbidden
+    from jxc.domain.permissions import BUILTIN_ROLES
+    from jxc.services.posting import Actor
+
+    keeper = Actor("zhang", BUILTIN_ROLES["keeper"][2], role="keeper")
+    with pytest.raises(Forbidden) as err:
+        masterdata.create(app.uow_factory, "products", {"code": "X1", "name": "x", "base_unit": "个"}, keeper, NOW)
+    assert err.value.code == "PERMISSION_DENIED" and "masterdata.edit" in err.value.message_en
+    with pytest.raises(Forbidden):
+        masterdata.update(app.uow_factory, "products", world.rice, {"name": "改名"}, None, keeper, NOW)
+    assert masterdata.create_lot(app.uow_factory, world.milk, "L-PDA-1", keeper, NOW) > 0

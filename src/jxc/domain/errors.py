@@ -72,6 +72,14 @@ class Conflict(DomainError):
     status = 409
 
 
+class Unauthorized(DomainError):
+    status = 401
+
+
+class Forbidden(DomainError):
+    status = 403
+
+
 class ValidationFailed(DomainError):
     """校验失败 — one or more problems with the input, all reported together."""
 

@@ -20,7 +20,14 @@ from rich.table import Table
 from jxc.bootstrap import App, build
 from jxc.config import Settings
 from jxc.domain.errors import DomainError
-from jxc.interfaces import cli_counting, cli_documents, cli_ops, cli_parse_order, cli_stock
+from jxc.interfaces import (
+    cli_admin,
+    cli_counting,
+    cli_documents,
+    cli_ops,
+    cli_parse_order,
+    cli_stock,
+)
 from jxc.services import demo, users
 from jxc.services.posting import Actor, close_period
 
@@ -224,6 +231,7 @@ cli_documents.register(app)
 cli_stock.register(app)
 cli_counting.register(app)
 cli_ops.register(app)
+cli_admin.register(app)
 
 
 def main() -> None:

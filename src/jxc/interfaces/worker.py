@@ -22,7 +22,8 @@ from typing import Any
 
 from jxc.bootstrap import App, build
 from jxc.config import Settings
-from jxc.services import outbox_delivery, webhooks
+from jxc.services import outbox_delivery, reminders, reserving, webhooks
+from jxc.services.posting import SYSTEM
 
 log = logging.getLogger("jxc.worker")
 Delivered = Callable[[Sequence[dict[str, Any]]], None]
@@ -54,10 +55,22 @@ class Worker:
         self.transport = transport
         self.rng = rng or random.Random()
         self.policy = policy(app.settings)
+        self._next_reminders = 0.0
+
+    def housekeeping(self) -> int:
+        """Expire reservations past their TTL (every round: stock is freed within a poll of the
+        deadline) and send due overdue-document reminders (once a minute)."""
+        f, now = self.app.uow_factory, self.app.clock.now()
+        done = len(reserving.expire_due(f, now, SYSTEM))
+        if time.monotonic() >= self._next_reminders:
+            done += len(reminders.remind_overdue(f, now))
+            self._next_reminders = time.monotonic() + 60
+        return done
 
     def step(self) -> int:
-        """One round: a batch of events, then the due webhooks; returns how much work was done."""
+        """One round: housekeeping, a batch of events, then the due webhooks; returns the work done."""
         f, clock = self.app.uow_factory, self.app.clock
+        expired = self.housekeeping()
         events = outbox_delivery.deliver_batch(f, clock.now())
         if events and self.on_delivered is not None:
             self.on_delivered(events)
@@ -67,7 +80,7 @@ class Worker:
             ok, status, error = webhooks.send(job, self.transport, int(time.time()), self.policy)
             latency = int((time.perf_counter() - started) * 1000)
             webhooks.record(f, job, ok, status, error, latency, clock.now(), self.policy, self.rng)
-        return len(events) + len(jobs)
+        return expired + len(events) + len(jobs)
 
     def run(self, stop: threading.Event) -> None:
         idle = self.app.settings.worker_poll_s

@@ -123,3 +123,9 @@ def add_reason(f: UowFactory, kind: str, code: str, label_zh: str, label_en: str
                {"label_zh": label_zh, "label_en": label_en})
         uow.commit()
 
+
+
+def list_rules(f: UowFactory) -> list[tuple[int, Rule]]:
+    """审批规则列表 — id and rule, active or not."""
+    with f() as uow:
+        return uow.documents.rule_rows()

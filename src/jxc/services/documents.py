@@ -21,7 +21,7 @@ from typing import Any
 
 from jxc.domain import documents as d
 from jxc.domain.approvals import required_levels
-from jxc.domain.errors import DomainError, NotFound
+from jxc.domain.errors import DomainError, Forbidden, NotFound
 from jxc.domain.permissions import doc_permission, holds
 from jxc.domain.settings import prefix_for
 from jxc.services import posting
@@ -42,10 +42,6 @@ def require(actor: Actor, code: str, warehouse_id: int | None = None) -> None:
     if warehouse_id is not None and actor.warehouses is not None and warehouse_id not in actor.warehouses:
         raise Forbidden("WAREHOUSE_NOT_PERMITTED", f"{actor.name} 无权操作该仓库/门店",
                         f"{actor.name} may not work in this warehouse or store", field="warehouse_id")
-
-
-class Forbidden(DomainError):
-    status = 403
 
 
 def require_reauth(actor: Actor) -> None:
@@ -76,7 +72,8 @@ def _plain(row: Mapping[str, Any] | None) -> dict[str, Any] | None:
 def _event(uow: UnitOfWork, kind: str, doc: Mapping[str, Any], now: datetime, **extra: Any) -> None:
     uow.outbox.add(OutboxMessage(f"document.{kind}", "document", str(doc["id"]),
                                  {"document_id": doc["id"], "number": doc["number"], "kind": doc["kind"],
-                                  "state": extra.pop("state", doc["state"]), **extra}, now))
+                                  "warehouse_id": doc["warehouse_id"], "state": extra.pop("state", doc["state"]),
+                                  **extra}, now))
 
 
 def create_draft(f: UowFactory, inp: DraftInput, actor: Actor, now: datetime) -> int:

@@ -18,7 +18,8 @@ from decimal import Decimal
 from typing import Any
 
 from jxc.domain.catalog import LocationKind, PartnerRole, Tracking, WarehouseKind
-from jxc.domain.errors import DomainError, NotFound, Problems
+from jxc.domain.errors import DomainError, Forbidden, NotFound, Problems
+from jxc.domain.permissions import holds
 from jxc.domain.quantities import to_decimal
 from jxc.services.ports import AuditEntry, UnitOfWork
 from jxc.services.posting import Actor
@@ -115,6 +116,12 @@ _NOUN = {"products": ("商品", "product"), "partners": ("往来单位", "partne
          "lots": ("批次", "lot")}
 
 
+def _may_edit(actor: Actor) -> None:
+    if not holds(actor.permissions, "masterdata.edit"):
+        raise Forbidden("PERMISSION_DENIED", f"{actor.name} 没有维护主数据的权限（masterdata.edit），请联系老板",
+                        f"{actor.name} lacks the permission masterdata.edit; ask the owner")
+
+
 def _clean(table: str, data: Mapping[str, Any], problems: Problems, creating: bool) -> dict[str, Any]:
     spec = SPECS[table]
     out: dict[str, Any] = {}
@@ -164,6 +171,7 @@ def _jsonable(row: Mapping[str, Any] | None) -> dict[str, Any] | None:
 def create(uow_factory: UowFactory, table: str, data: Mapping[str, Any], actor: Actor,
            now: datetime) -> int:
     """新建 — create a master-data record of ``table`` (products, partners, warehouses, locations)."""
+    _may_edit(actor)
     problems = Problems()
     values = {**_DEFAULTS[table], **_clean(table, data, problems, creating=True)}
     with uow_factory() as uow:
@@ -201,6 +209,7 @@ def _check_relations(uow: UnitOfWork, table: str, values: dict[str, Any],
 def update(uow_factory: UowFactory, table: str, record_id: int, changes: Mapping[str, Any],
            expected_version: int | None, actor: Actor, now: datetime) -> dict[str, Any]:
     """修改 — change fields of a record; the version must be the one the editor read."""
+    _may_edit(actor)
     problems = Problems()
     values = _clean(table, changes, problems, creating=False)
     with uow_factory() as uow:
@@ -237,6 +246,7 @@ def deactivate(uow_factory: UowFactory, table: str, record_id: int, actor: Actor
 def add_unit_conversion(uow_factory: UowFactory, product_id: int, unit: str, factor: Any,
                         actor: Actor, now: datetime) -> int:
     """单位换算 — 1 ``unit`` = ``factor`` base units of the product."""
+    _may_edit(actor)
     problems = Problems()
     unit = (unit or "").strip()
     if not unit:
@@ -265,6 +275,7 @@ def add_unit_conversion(uow_factory: UowFactory, product_id: int, unit: str, fac
 def add_barcode(uow_factory: UowFactory, product_id: int, barcode: str, actor: Actor,
                 now: datetime) -> int:
     """条码 — link one more barcode to a product (a product may have several)."""
+    _may_edit(actor)
     problems = Problems()
     code = (barcode or "").strip()
     if not code:
@@ -287,6 +298,9 @@ def add_barcode(uow_factory: UowFactory, product_id: int, barcode: str, actor: A
 def create_lot(uow_factory: UowFactory, product_id: int, lot_number: str, actor: Actor,
                now: datetime, produced_on: date | None = None, expires_on: date | None = None) -> int:
     """批次 — a lot of a product; expiry is entered, or computed from shelf-life days."""
+    if not (holds(actor.permissions, "masterdata.edit") or holds(actor.permissions, "document.create.purchase_receipt")
+            or holds(actor.permissions, "document.create.production_receipt")):
+        _may_edit(actor)  # refuses, naming the permission
     problems = Problems()
     number = (lot_number or "").strip()
     if not number:

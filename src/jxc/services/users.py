@@ -15,7 +15,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
 
-from jxc.domain.errors import DomainError, Problems
+from jxc.domain.errors import DomainError, Problems, Unauthorized
 from jxc.services.ports import AuditEntry, UnitOfWork
 from jxc.services.posting import Actor
 
@@ -35,10 +35,10 @@ def create_user(uow_factory: UowFactory, username: str, password: str, role: str
     if len(password or "") < MIN_PASSWORD:
         problems.add("VALUE_INVALID", "password", f"密码至少 {MIN_PASSWORD} 位",
                      f"the password needs at least {MIN_PASSWORD} characters")
-    if role not in ROLES:
-        problems.add("VALUE_INVALID", "role", f"角色“{role}”不存在，可选：{'、'.join(ROLES)}",
-                     f"unknown role '{role}'; choose one of {', '.join(ROLES)}")
     with uow_factory() as uow:
+        if uow.documents.role_permissions(role) is None:  # built-in or custom (roles table)
+            problems.add("VALUE_INVALID", "role", f"角色“{role}”不存在，可选：{'、'.join(ROLES)} 或自定义角色",
+                         f"unknown role '{role}'; choose one of {', '.join(ROLES)} or a custom role")
         if username and uow.records.find("users", username=username) is not None:
             problems.add("CODE_TAKEN", "username", f"用户名“{username}”已存在", f"user '{username}' exists")
         problems.raise_if_any()
@@ -67,7 +67,7 @@ def authenticate(uow_factory: UowFactory, username: str, password: str, now: dat
                                     None, None, ip, device))
         uow.commit()
     if not ok or user is None:
-        raise DomainError("AUTH_FAILED", "用户名或密码错误", "wrong user name or password",
+        raise Unauthorized("AUTH_FAILED", "用户名或密码错误", "wrong user name or password",
                           field="password")
     return {k: v for k, v in user.items() if k != "password_hash"}
 

@@ -153,6 +153,11 @@ class SqlDocumentRepository:
                                  .order_by(approval_rules.c.id))
         return [rule_from_json(r[0], r[1]) for r in rows]
 
+    def rule_rows(self) -> list[tuple[int, Rule]]:
+        rows = self.conn.execute(select(approval_rules.c.id, approval_rules.c.definition, approval_rules.c.active)
+                                 .order_by(approval_rules.c.id))
+        return [(r[0], rule_from_json(r[1], r[2])) for r in rows]
+
     def add_rule(self, rule: Rule, now: Any) -> int:
         return self.conn.execute(approval_rules.insert().returning(approval_rules.c.id), {
             "name": rule.name, "definition": rule_to_json(rule), "active": rule.active, "version": 1,

@@ -17,10 +17,10 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, and_, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from jxc.domain.availability import Held, StockLine
 from jxc.domain.catalog import LocationKind, StockStatus
+from jxc.storage.engine import Driver
 from jxc.storage.tables import balances, locations, lots, products
 from jxc.storage.tables_stock import channel_published, channels, reservation_totals, reservations
 
@@ -28,21 +28,26 @@ Pair = tuple[int, int]
 
 
 class SqlReservationRepository:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, drv: Driver | None = None) -> None:
         self.conn = conn
         self._pg = conn.dialect.name == "postgresql"
+        self.drv = drv or Driver(conn)
 
     def lock_totals(self, deltas: Mapping[Pair, Decimal]) -> dict[Pair, Decimal]:
-        """One multi-row upsert in key order (rows are locked in VALUES order), new totals returned."""
+        """One multi-row upsert in key order (rows are locked in VALUES order), new totals returned.
+
+        On the posting path (every issue takes this lock), so it runs as plain SQL on the
+        unit of work's driver cursor like the other posting statements (see engine.py).
+        """
         if not deltas:
             return {}
-        t = reservation_totals
-        ins = (postgresql.insert if self._pg else sqlite.insert)(t)
-        stmt = ins.values([{"product_id": p, "warehouse_id": w, "qty": d} for (p, w), d in sorted(deltas.items())])
-        stmt = stmt.on_conflict_do_update(index_elements=[t.c.product_id, t.c.warehouse_id],
-                                          set_={"qty": t.c.qty + stmt.excluded.qty})
-        rows = self.conn.execute(stmt.returning(t.c.product_id, t.c.warehouse_id, t.c.qty))
-        return {(r[0], r[1]): r[2] for r in rows}
+        s, items = self.drv.sql, sorted(deltas.items())
+        rows = self.drv.run(
+            f"INSERT INTO reservation_totals (product_id, warehouse_id, qty) VALUES {s.marks(len(items), 3)} "
+            "ON CONFLICT (product_id, warehouse_id) DO UPDATE SET qty = reservation_totals.qty + excluded.qty "
+            "RETURNING product_id, warehouse_id, qty",
+            [x for (p, w), d in items for x in (p, w, s.qty(d))]).fetchall()
+        return {(r[0], r[1]): s.read_qty(r[2]) for r in rows}
 
     def available_on_hand(self, pairs: Iterable[Pair]) -> dict[Pair, Decimal]:
         """Σ physical on hand in status available per (product, warehouse) — the posting guard's view."""

@@ -51,7 +51,7 @@ class SqlUnitOfWork:
         self.documents = SqlDocumentRepository(conn)
         self.settings = SqlSettingsRepository(conn)
         self.api = SqlApiRepository(conn)
-        self.reservations = SqlReservationRepository(conn)
+        self.reservations = SqlReservationRepository(conn, drv)
         self.trade = SqlTradeRepository(conn)
         self.counting = SqlCountingRepository(conn)
         return self
