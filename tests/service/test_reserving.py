@@ -113,3 +113,20 @@ def test_same_idempotency_key_reserves_once(app, world):
     first, again = rs.reserve(app.uow_factory, req, SALES, NOW), rs.reserve(app.uow_factory, req, SALES, NOW)
     assert first.reservation_id == again.reservation_id and not again.created
     assert rs.availability(app.uow_factory, world.rice, world.wh, NOW.date()).available == D(3)
+
+
+def test_channel_sellable_is_republished_when_a_document_changes_stock(app, world):
+    from jxc.domain.documents import DocumentKind as K
+    from jxc.services import documents as docs
+    from jxc.services.doc_rules import DraftInput, LineInput
+
+    rs.save_channel(app.uow_factory, "mini", "小程序", [world.wh], SYSTEM, NOW)
+    owner = Actor("boss", frozenset({"*"}), role="owner")
+    doc = docs.create_draft(app.uow_factory, DraftInput(K.PURCHASE_RECEIPT, world.wh, (
+        LineInput(world.rice, "12", unit_price="2"),)), owner, NOW)
+    docs.submit(app.uow_factory, doc, owner, NOW)
+    with app.uow_factory() as uow:
+        assert uow.reservations.published("mini", [world.rice]) == {world.rice: D(12)}
+    docs.reverse(app.uow_factory, doc, owner, NOW, reason="录错")
+    with app.uow_factory() as uow:
+        assert uow.reservations.published("mini", [world.rice]) == {world.rice: D(0)}

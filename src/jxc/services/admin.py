@@ -18,7 +18,7 @@ from typing import Any
 from jxc.domain.approvals import Rule
 from jxc.domain.errors import DomainError, NotFound, Problems
 from jxc.domain.permissions import known
-from jxc.services.documents import require, require_reauth
+from jxc.services.access import require, require_reauth
 from jxc.services.ports import AuditEntry, UnitOfWork
 from jxc.services.posting import Actor
 

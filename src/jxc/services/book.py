@@ -12,7 +12,7 @@ from typing import Any
 
 from jxc.domain.errors import DomainError
 from jxc.domain.settings import parse_setting, with_defaults
-from jxc.services.documents import require, require_reauth
+from jxc.services.access import require, require_reauth
 from jxc.services.ports import AuditEntry, UnitOfWork
 from jxc.services.posting import Actor
 

@@ -24,31 +24,14 @@ from jxc.domain.approvals import required_levels
 from jxc.domain.errors import DomainError, Forbidden, NotFound
 from jxc.domain.permissions import doc_permission, holds
 from jxc.domain.settings import prefix_for
-from jxc.services import posting
+from jxc.services import posting, reserving
+from jxc.services.access import require, require_reauth
 from jxc.services.doc_rules import DraftInput, facts, resolve_movements, validate_draft
 from jxc.services.ports import AuditEntry, OutboxMessage, UnitOfWork
 from jxc.services.posting import Actor, PostingRequest
 
 UowFactory = Callable[[], UnitOfWork]
 A = d.Action
-
-
-def require(actor: Actor, code: str, warehouse_id: int | None = None) -> None:
-    """Refuse (403) unless the actor holds ``code`` and may work in the warehouse."""
-    if not holds(actor.permissions, code):
-        raise Forbidden("PERMISSION_DENIED", f"{actor.name} 没有权限：{code}，请联系老板开通",
-                        f"{actor.name} lacks the permission {code}; ask the owner", field=None,
-                        details={"permission": code})
-    if warehouse_id is not None and actor.warehouses is not None and warehouse_id not in actor.warehouses:
-        raise Forbidden("WAREHOUSE_NOT_PERMITTED", f"{actor.name} 无权操作该仓库/门店",
-                        f"{actor.name} may not work in this warehouse or store", field="warehouse_id")
-
-
-def require_reauth(actor: Actor) -> None:
-    """敏感操作 — approvals, price and permission changes need the password entered again."""
-    if not actor.reauthenticated:
-        raise Forbidden("REAUTH_REQUIRED", "此操作需要再次输入密码确认", "confirm this action by entering your password again",
-                        field="password")
 
 
 def _header(inp: DraftInput, now: datetime) -> dict[str, Any]:
@@ -172,6 +155,7 @@ def _post(uow: UnitOfWork, doc: dict[str, Any], movements: Any, actor: Actor, no
                          reference=doc["number"], remark=doc.get("remark"), consumes=consumes)
     result = posting.post_in(uow, req, actor, now)
     _orders_done(uow, doc, 1, now)
+    reserving.publish_in(uow, {ln["product_id"] for ln in doc["lines"]}, now)  # channel sellable qty
     state = d.transition(d.DocumentState(doc["state"]), A.POST)
     uow.documents.update(doc["id"], {"state": state.value, "posting_id": result.posting_id,
                                      "allow_negative": allow_negative, "updated_by": actor.name,
@@ -276,6 +260,7 @@ def reverse(f: UowFactory, doc_id: int, actor: Actor, now: datetime, reason: str
                               "the transfer has receipts; reverse the receipts first", field="document_id")
         result = posting.reverse_in(uow, doc["posting_id"], actor, now, effective_at, reason)
         _orders_done(uow, doc, -1, now)
+        reserving.publish_in(uow, {ln["product_id"] for ln in doc["lines"]}, now)
         uow.documents.update(doc_id, {"state": after.value, "reversal_posting_id": result.posting_id,
                                       "updated_by": actor.name, "updated_at": now}, None)
         _audit(uow, "reverse", doc_id, actor, now, {"state": doc["state"]},

@@ -24,7 +24,7 @@ from jxc.domain.allocation import LotStock, PickStrategy, default_strategy, pick
 from jxc.domain.errors import Conflict, DomainError, NotFound
 from jxc.domain.quantities import ZERO, to_decimal
 from jxc.domain.settings import with_defaults
-from jxc.services.documents import require
+from jxc.services.access import require
 from jxc.services.ports import AuditEntry, OutboxMessage, UnitOfWork
 from jxc.services.posting import Actor
 
