@@ -15,7 +15,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
 
-from jxc.domain.errors import DomainError, Problems, Unauthorized
+from jxc.domain.errors import Problems, Unauthorized
 from jxc.services.ports import AuditEntry, UnitOfWork
 from jxc.services.posting import Actor
 
@@ -51,9 +51,9 @@ def create_user(uow_factory: UowFactory, username: str, password: str, role: str
         return uid
 
 
-def authenticate(uow_factory: UowFactory, username: str, password: str, now: datetime,
-                 ip: str | None = None, device: str | None = None) -> dict[str, Any]:
-    """登录 — check a password; audit the attempt either way."""
+def _check(uow_factory: UowFactory, username: str, password: str, now: datetime, action: str,
+           ip: str | None, device: str | None) -> dict[str, Any] | None:
+    """Verify a password and audit the attempt (``action``.success / .failed); the user when right."""
     with uow_factory() as uow:
         user = uow.records.find("users", username=username)
         ok = False
@@ -62,31 +62,25 @@ def authenticate(uow_factory: UowFactory, username: str, password: str, now: dat
                 ok = _hasher.verify(user["password_hash"], password)
             except VerificationError:
                 ok = False
-        uow.audit.append(AuditEntry("login.success" if ok else "login.failed", "user",
-                                    str(user["id"]) if user else username, username, now,
-                                    None, None, ip, device))
+        uow.audit.append(AuditEntry(f"{action}.{'success' if ok else 'failed'}", "user",
+                                    str(user["id"]) if user else username, username, now, None, None, ip, device))
         uow.commit()
-    if not ok or user is None:
-        raise Unauthorized("AUTH_FAILED", "用户名或密码错误", "wrong user name or password",
-                          field="password")
+    return user if ok else None
+
+
+def authenticate(uow_factory: UowFactory, username: str, password: str, now: datetime,
+                 ip: str | None = None, device: str | None = None) -> dict[str, Any]:
+    """登录 — check a password; audit the attempt either way."""
+    user = _check(uow_factory, username, password, now, "login", ip, device)
+    if user is None:
+        raise Unauthorized("AUTH_FAILED", "用户名或密码错误", "wrong user name or password", field="password")
     return {k: v for k, v in user.items() if k != "password_hash"}
 
 
 def verify_password(uow_factory: UowFactory, username: str, password: str, now: datetime,
                     ip: str | None = None, device: str | None = None) -> bool:
     """再次确认密码 — for sensitive operations; every attempt is audited."""
-    with uow_factory() as uow:
-        user = uow.records.find("users", username=username)
-        ok = False
-        if user is not None and user["active"]:
-            try:
-                ok = _hasher.verify(user["password_hash"], password)
-            except VerificationError:
-                ok = False
-        uow.audit.append(AuditEntry("reauth.success" if ok else "reauth.failed", "user",
-                                    str(user["id"]) if user else username, username, now, None, None, ip, device))
-        uow.commit()
-    return ok
+    return _check(uow_factory, username, password, now, "reauth", ip, device) is not None
 
 
 def actor_for(uow_factory: UowFactory, username: str, ip: str | None = None,
@@ -95,7 +89,7 @@ def actor_for(uow_factory: UowFactory, username: str, ip: str | None = None,
     with uow_factory() as uow:
         user = uow.records.find("users", username=username)
         if user is None or not user["active"]:
-            raise DomainError("AUTH_FAILED", "用户不存在或已停用", "no such active user", field="username")
+            raise Unauthorized("AUTH_FAILED", "用户不存在或已停用", "no such active user", field="username")
         perms = uow.documents.role_permissions(user["role"]) or frozenset()
         scope = uow.documents.user_warehouses(user["id"])
     return Actor(username, perms, ip, device, role=user["role"], warehouses=scope or None)
