@@ -1,4 +1,4 @@
-"""HTTP — health, home page, stock query, and the one error envelope."""
+"""HTTP — health, the home page needs a login, stock query, and the one error envelope."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def test_stock_now_and_as_of(api, shop, owner):
     assert [(r["location"], r["qty"], r["value"]) for r in rows] == [("A-01", "7.0000", "21.0000")]
     before = (NOW - timedelta(minutes=1)).isoformat()
     assert api.client.get("/api/v1/stock", params={"product": "P002", "at": before}, headers=owner).json() == []
-    assert "东北大米" in api.client.get("/").text
+    assert api.client.get("/", follow_redirects=False).headers["location"] == "/login?next=%2F"  # pages: tests/web
 
 
 def test_unknown_code_gets_problem_details_with_both_languages(api, owner):

@@ -1,4 +1,4 @@
-"""HTTP 接口 — the FastAPI application: JSON API under /api/v1, health, home page, one error shape.
+"""HTTP 接口 — the FastAPI application: JSON API under /api/v1, health, web pages, one error shape.
 
 Routes call services and queries of the `App` they are given; they never open
 a database session themselves. Every /api/v1 route but login needs a session
@@ -9,11 +9,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from html import escape
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.responses import HTMLResponse
 
 from jxc import __version__
 from jxc.bootstrap import App
@@ -29,6 +27,7 @@ from jxc.interfaces.api import (
 from jxc.interfaces.api.errors import PROBLEM, problem
 from jxc.interfaces.api.idempotency import IdempotencyMiddleware
 from jxc.interfaces.api.push import PushHub
+from jxc.interfaces.web import routes as web
 from jxc.interfaces.worker import start_in_process
 
 __all__ = ["PROBLEM", "create_app", "problem"]
@@ -65,23 +64,6 @@ def create_app(app: App, run_worker: bool = False) -> FastAPI:
         return {"status": "ok", "version": __version__, "database": app.engine.dialect.name,
                 "schema": app.schema_revision()}
 
-    @api.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def home() -> str:
-        rows = app.queries.describe(app.queries.balances())
-        body = "".join(
-            f"<tr><td>{escape(r.product_code)}</td><td>{escape(r.product_name)}</td>"
-            f"<td>{escape(r.warehouse_code or '')}</td><td>{escape(r.location_code)}</td>"
-            f"<td>{escape(r.lot_number or '')}</td><td>{escape(r.status)}</td><td>{r.qty.normalize():f}</td></tr>"
-            for r in rows[:200])
-        return (
-            "<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'>"
-            "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-            "<title>进销存 jxc</title></head><body>"
-            f"<h1>进销存 jxc <small>{__version__}</small></h1>"
-            "<p>库存余额 / Stock on hand — <a href='/api/v1/docs'>API 文档 / API docs</a></p>"
-            "<table border='1' cellpadding='4'><thead><tr><th>编码</th><th>商品</th><th>仓库</th>"
-            "<th>库位</th><th>批次</th><th>状态</th><th>数量</th></tr></thead>"
-            f"<tbody>{body or '<tr><td colspan=7>暂无库存 / no stock yet</td></tr>'}</tbody></table>"
-            "</body></html>")
+    web.install(api)  # the pages: /login, /, /stock, /documents (Jinja2 + HTMX) and /static
 
     return api
