@@ -304,3 +304,35 @@ def test_transfer_carries_its_value_through_transit_and_returns_come_back_at_ave
     docs.submit(app.uow_factory, back, CASHIER, NOW)
     here = app.queries.balances(product_id=world.rice, warehouse_id=world.wh)
     assert (sum(a.qty for a in here.values()), sum(a.value for a in here.values())) == (D(5), D(15))
+
+
+def test_lines_without_a_location_take_from_the_shelves_that_hold_the_stock(app, world):
+    from datetime import date
+
+    lot = masterdata.create_lot(app.uow_factory, world.milk, "L-A", OWNER, NOW, expires_on=date(2026, 12, 31))
+    for product, n, lot_id in ((world.rice, "6", 0), (world.milk, "5", lot)):
+        doc = docs.create_draft(app.uow_factory, DraftInput(K.PURCHASE_RECEIPT, world.wh, (
+            LineInput(product, n, lot_id=lot_id, unit_price="2", location_id=world.shelf_b),)), KEEPER, NOW)
+        docs.submit(app.uow_factory, doc, KEEPER, NOW)
+    sale = docs.create_draft(app.uow_factory, DraftInput(K.SALES_DELIVERY, world.wh, (
+        LineInput(world.rice, "4"), LineInput(world.milk, "3"))), CASHIER, NOW)
+    assert docs.submit(app.uow_factory, sale, CASHIER, NOW) is S.POSTED  # the stock is on B-01, not WH1-01
+    assert qty(app, world.rice, world.shelf_b) == 2 and qty(app, world.milk, world.shelf_b) == 2
+
+
+def test_short_shelf_life_produce_is_sellable_until_the_last_third_of_its_life(app, world):
+    from datetime import timedelta
+
+    from jxc.services import reserving as rs
+
+    spinach = masterdata.create(app.uow_factory, "products", {"code": "SC001", "name": "菠菜", "base_unit": "斤",
+                                                             "tracking": "lot", "shelf_life_days": 3}, OWNER, NOW)
+    today = NOW.date()
+    fresh = masterdata.create_lot(app.uow_factory, spinach, "D0", OWNER, NOW, produced_on=today)  # expires in 3 days
+    last_day = masterdata.create_lot(app.uow_factory, spinach, "D-2", OWNER, NOW,
+                                     expires_on=today + timedelta(days=0))  # expires today: last third
+    for lot_id in (fresh, last_day):
+        receive(app, world, spinach, "10", lot=lot_id)
+    e = rs.availability(app.uow_factory, spinach, world.wh, today)
+    assert e.available == D(10)  # under the book's 7-day rule nothing would ever be sellable
+    assert {p.lot for p in e.parts if p.reason.startswith("lot:")} == {"D-2"}

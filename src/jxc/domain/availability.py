@@ -46,14 +46,23 @@ EXPIRED, NEAR_EXPIRY_BLOCKED, NEAR_EXPIRY_WARN, OK = "expired", "near_expiry_blo
 
 
 def lot_health(expires_on: date | None, today: date, policy: AvailabilityPolicy,
-               block_days: int | None = None, warn_days: int | None = None) -> str:
-    """效期状态 — expired / near_expiry_blocked / near_expiry_warn / ok (product overrides policy)."""
+               block_days: int | None = None, warn_days: int | None = None,
+               shelf_life_days: int | None = None) -> str:
+    """效期状态 — expired / near_expiry_blocked / near_expiry_warn / ok.
+
+    A product's own thresholds override the book's. Without them, a short shelf life scales
+    the book's thresholds down (block at a third, warn at half of the shelf life), so that
+    spinach with a 3-day life is not "near expiry" the day it arrives under a 7-day rule.
+    """
     if expires_on is None:
         return OK
     if expires_on < today:
         return EXPIRED
-    block = policy.block_days if block_days is None else block_days
-    warn = policy.warn_days if warn_days is None else warn_days
+    block, warn = policy.block_days, policy.warn_days
+    if shelf_life_days is not None:
+        block, warn = min(block, shelf_life_days // 3), min(warn, shelf_life_days // 2)
+    block = block if block_days is None else block_days
+    warn = warn if warn_days is None else warn_days
     if expires_on < today + timedelta(days=block):
         return NEAR_EXPIRY_BLOCKED if policy.block_near_expiry else NEAR_EXPIRY_WARN
     if expires_on < today + timedelta(days=warn):
@@ -120,14 +129,15 @@ HEALTH_ZH = {EXPIRED: "已过期", NEAR_EXPIRY_BLOCKED: "临期禁售", NEAR_EXP
 
 
 def explain(lines: Iterable[StockLine], held: Iterable[Held], today: date, policy: AvailabilityPolicy,
-            block_days: int | None = None, warn_days: int | None = None) -> Explanation:
+            block_days: int | None = None, warn_days: int | None = None,
+            shelf_life_days: int | None = None) -> Explanation:
     """Why is this not available? Every on-hand bucket either counts or is a part with its reason."""
     parts: list[Part] = []
     on_hand = ZERO
     by_lot: dict[int, Decimal] = {}
     for ln in lines:
         on_hand += ln.qty
-        health = lot_health(ln.expires_on, today, policy, block_days, warn_days)
+        health = lot_health(ln.expires_on, today, policy, block_days, warn_days, shelf_life_days)
         if not status_counts(ln.status, policy):
             parts.append(Part(f"status:{ln.status}", ln.qty, ln.location_code, ln.lot_number, None,
                               f"{STATUS_ZH.get(ln.status, ln.status)}库存不可用", f"{ln.status} stock is not available"))

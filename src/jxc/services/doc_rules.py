@@ -168,13 +168,13 @@ def resolve_movements(uow: UnitOfWork, doc: Mapping[str, Any], today: date | Non
         line_kind = kind
         if qty < 0 and kind is d.DocumentKind.SALES_DELIVERY:
             line_kind, qty = d.DocumentKind.SALES_RETURN, -qty
-        location = ln["location_id"] or defaults[doc["warehouse_id"]]
-        lots = [(ln["lot_id"], qty)]
+        default = defaults[doc["warehouse_id"]]
+        takes = [(ln["location_id"] or default, ln["lot_id"], qty)]
         outgoing = line_kind in PICKED_KINDS and (line_kind is not d.DocumentKind.ASSEMBLY or ln["role"] == "component")
-        if outgoing and not ln["lot_id"]:
-            lots = _pick(uow, ln["product_id"], doc["warehouse_id"], location, StockStatus(ln["from_status"]), qty,
-                         line_kind in SELLABLE_ONLY, today or doc["effective_at"].date())
-        for lot_id, q in lots:
+        if outgoing and not (ln["lot_id"] and ln["location_id"]):
+            takes = _pick(uow, ln, doc["warehouse_id"], default, qty, line_kind in SELLABLE_ONLY,
+                          today or doc["effective_at"].date())
+        for location, lot_id, q in takes:
             line = d.Line(ln["product_id"], q, location, lot_id, ln["unit_price"], d.LineRole(ln["role"] or ""),
                           StockStatus(ln["from_status"]), StockStatus(ln["to_status"]) if ln["to_status"] else None,
                           ln.get("to_location_id"))
@@ -182,17 +182,38 @@ def resolve_movements(uow: UnitOfWork, doc: Mapping[str, Any], today: date | Non
     return tuple(out)
 
 
-def _pick(uow: UnitOfWork, product_id: int, warehouse_id: int, location_id: int, status: StockStatus,
-          qty: Decimal, sellable_only: bool, today: date) -> list[tuple[int, Decimal]]:
-    """批次分配 — FEFO over the lots at the location (untracked products: no lot, as given)."""
-    tracking, block, warn = uow.reservations.product_expiry(product_id)
-    if tracking == "none":
-        return [(NO_LOT, qty)]
+def _pick(uow: UnitOfWork, ln: Mapping[str, Any], warehouse_id: int, default: int, qty: Decimal,
+          sellable_only: bool, today: date) -> list[tuple[int, int, Decimal]]:
+    """取货 — (location, lot, qty) to take a line from, when the clerk named no location or no lot.
+
+    Stock may sit on any shelf of the warehouse, not only its default location: lot-tracked
+    products are picked FEFO over every (shelf, lot) holding them (sellable lots only when
+    selling); untracked products take from the shelves holding them, default shelf first.
+    A named location or lot narrows the search to it.
+    """
+    product_id, status = ln["product_id"], StockStatus(ln["from_status"])
+    tracking, block, warn, life = uow.reservations.product_expiry(product_id)
     policy = av.AvailabilityPolicy.from_settings(with_defaults(uow.settings.all()))
-    candidates = [LotStock(ln.lot_id, ln.qty, ln.expires_on, ln.lot_id, ln.lot_number or "")
-                  for ln in uow.reservations.stock_lines(product_id, warehouse_id)
-                  if ln.location_id == location_id and ln.status == status and ln.qty > 0 and ln.lot_id
-                  and (not sellable_only or av.sellable(av.lot_health(ln.expires_on, today, policy, block, warn)))]
+    lines = [x for x in uow.reservations.stock_lines(product_id, warehouse_id)
+             if x.status == status and x.qty > 0 and (not ln["location_id"] or x.location_id == ln["location_id"])
+             and (not ln["lot_id"] or x.lot_id == ln["lot_id"])]
+    if tracking == "none":
+        lines.sort(key=lambda x: (x.location_id != default, x.location_id))
+        takes, left = [], qty
+        for x in lines:
+            if left <= 0:
+                break
+            q = min(x.qty, left)
+            takes.append((x.location_id, NO_LOT, q))
+            left -= q
+        if left > 0:  # what no shelf holds: the posting's own check refuses it (or an approved negative)
+            takes.append((ln["location_id"] or default, NO_LOT, left))
+        return takes
+    by_key = {(x.location_id, x.lot_id): x for x in lines
+              if x.lot_id and (not sellable_only
+                               or av.sellable(av.lot_health(x.expires_on, today, policy, block, warn, life)))}
+    keys = list(by_key)
+    candidates = [LotStock(i, by_key[k].qty, by_key[k].expires_on, by_key[k].lot_id) for i, k in enumerate(keys)]
     alloc = pick_lots(PickStrategy.FEFO, qty, candidates)
     if alloc.shortage > 0:
         raise DomainError("STOCK_INSUFFICIENT",
@@ -201,7 +222,7 @@ def _pick(uow: UnitOfWork, product_id: int, warehouse_id: int, location_id: int,
                           f"not enough stock in sellable lots: {qty.normalize()} needed, "
                           f"{alloc.picked.normalize()} in lots", field="lines",
                           details={"product_id": product_id, "available": str(alloc.picked)})
-    return [(p.lot_id, p.qty) for p in alloc.picks]
+    return [(keys[p.lot_id][0], keys[p.lot_id][1], p.qty) for p in alloc.picks]
 
 
 def facts(uow: UnitOfWork, doc: Mapping[str, Any], movements: tuple[Movement, ...],

@@ -61,18 +61,19 @@ def _policy(uow: UnitOfWork) -> av.AvailabilityPolicy:
 
 
 def _explain(uow: UnitOfWork, product_id: int, warehouse_id: int, today: date) -> av.Explanation:
-    _tracking, block, warn = uow.reservations.product_expiry(product_id)
+    _tracking, block, warn, life = uow.reservations.product_expiry(product_id)
     return av.explain(uow.reservations.stock_lines(product_id, warehouse_id),
-                      uow.reservations.pending(product_id, warehouse_id), today, _policy(uow), block, warn)
+                      uow.reservations.pending(product_id, warehouse_id), today, _policy(uow), block, warn, life)
 
 
 def _sellable_by_lot(uow: UnitOfWork, product_id: int, warehouse_id: int, today: date) -> dict[int, Decimal]:
     """On hand that counts as available, per lot (status and expiry rules applied)."""
-    _tracking, block, warn = uow.reservations.product_expiry(product_id)
+    _tracking, block, warn, life = uow.reservations.product_expiry(product_id)
     policy = _policy(uow)
     out: dict[int, Decimal] = {}
     for ln in uow.reservations.stock_lines(product_id, warehouse_id):
-        if av.status_counts(ln.status, policy) and av.sellable(av.lot_health(ln.expires_on, today, policy, block, warn)):
+        health = av.lot_health(ln.expires_on, today, policy, block, warn, life)
+        if av.status_counts(ln.status, policy) and av.sellable(health):
             out[ln.lot_id] = out.get(ln.lot_id, ZERO) + ln.qty
     return out
 
@@ -206,11 +207,11 @@ def shippable_lots(f: UowFactory, product_id: int, warehouse_id: int, today: dat
                    strategy: PickStrategy | None = None) -> list[LotStock]:
     """可发批次 — sellable lots in the order they would go out (FEFO for lot-tracked)."""
     with f() as uow:
-        tracking, block, warn = uow.reservations.product_expiry(product_id)
+        tracking, block, warn, life = uow.reservations.product_expiry(product_id)
         policy = _policy(uow)
         lots: dict[int, LotStock] = {}
         for ln in uow.reservations.stock_lines(product_id, warehouse_id):
-            health = av.lot_health(ln.expires_on, today, policy, block, warn)
+            health = av.lot_health(ln.expires_on, today, policy, block, warn, life)
             if av.status_counts(ln.status, policy) and av.sellable(health) and ln.qty > 0:
                 prev = lots.get(ln.lot_id)
                 lots[ln.lot_id] = LotStock(ln.lot_id, (prev.qty if prev else ZERO) + ln.qty, ln.expires_on,

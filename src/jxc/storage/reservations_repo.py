@@ -74,10 +74,12 @@ class SqlReservationRepository:
             .order_by(b.location_id, b.lot_id, b.status))
         return [StockLine(*r) for r in rows]
 
-    def product_expiry(self, product_id: int) -> tuple[str, int | None, int | None]:
+    def product_expiry(self, product_id: int) -> tuple[str, int | None, int | None, int | None]:
+        """tracking, own block days, own warn days, shelf-life days."""
         row = self.conn.execute(select(products.c.tracking, products.c.expiry_block_days,
-                                       products.c.expiry_warn_days).where(products.c.id == product_id)).one()
-        return row[0], row[1], row[2]
+                                       products.c.expiry_warn_days, products.c.shelf_life_days)
+                                .where(products.c.id == product_id)).one()
+        return row[0], row[1], row[2], row[3]
 
     def pending(self, product_id: int, warehouse_id: int) -> list[Held]:
         r = reservations.c
