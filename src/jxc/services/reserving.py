@@ -101,6 +101,7 @@ def reserve_in(uow: UnitOfWork, req: ReserveRequest, actor: Actor, now: datetime
         raise DomainError("QTY_NOT_POSITIVE", "预占数量必须大于 0", "the quantity to reserve must be > 0", field="qty")
     if req.idempotency_key and (seen := uow.reservations.find_by_key(req.idempotency_key)):
         return Reserved(seen["id"], seen["qty"], ZERO, ZERO, seen["expires_at"], created=False)
+    _known(uow, req.product_id, req.warehouse_id)
     channel = _channel(uow, req.channel, req.warehouse_id) if req.channel else None
     pair = (req.product_id, req.warehouse_id)
     reserved = uow.reservations.lock_totals({pair: ZERO})[pair]
@@ -197,9 +198,18 @@ def expire_due(f: UowFactory, now: datetime, actor: Actor, limit: int = 500) -> 
         return done
 
 
+def _known(uow: UnitOfWork, product_id: int, warehouse_id: int) -> None:
+    if uow.records.get("products", product_id) is None:
+        raise NotFound("NOT_FOUND", f"商品 {product_id} 不存在", f"product {product_id} does not exist", field="product_id")
+    if uow.records.get("warehouses", warehouse_id) is None:
+        raise NotFound("NOT_FOUND", f"仓库 {warehouse_id} 不存在", f"warehouse {warehouse_id} does not exist",
+                       field="warehouse_id")
+
+
 def availability(f: UowFactory, product_id: int, warehouse_id: int, today: date) -> av.Explanation:
     """可用量及原因 — available, and every reason the rest of on hand is not."""
     with f() as uow:
+        _known(uow, product_id, warehouse_id)
         return _explain(uow, product_id, warehouse_id, today)
 
 
@@ -207,6 +217,7 @@ def shippable_lots(f: UowFactory, product_id: int, warehouse_id: int, today: dat
                    strategy: PickStrategy | None = None) -> list[LotStock]:
     """可发批次 — sellable lots in the order they would go out (FEFO for lot-tracked)."""
     with f() as uow:
+        _known(uow, product_id, warehouse_id)
         tracking, block, warn, life = uow.reservations.product_expiry(product_id)
         policy = _policy(uow)
         lots: dict[int, LotStock] = {}
