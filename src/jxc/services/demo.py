@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -73,6 +73,7 @@ def build_demo(uow_factory: UowFactory, now: datetime, zone: ZoneInfo, days: int
             "safety_stock": str(max(1, demand // 2))}, SYSTEM, now)
         items.append((pid, Decimal(cost), life, demand))
     on_hand: dict[tuple[int, int], Decimal] = {}
+    expiry: dict[int, date] = {}  # lot -> expiry date
     postings = 0
     start = (now.astimezone(zone) - timedelta(days=days)).date()
     for d in range(days):
@@ -83,6 +84,7 @@ def build_demo(uow_factory: UowFactory, now: datetime, zone: ZoneInfo, days: int
             lot = 0
             if life:
                 lot = masterdata.create_lot(f, pid, f"{day:%Y%m%d}", SYSTEM, morning, produced_on=day)
+                expiry[lot] = day + timedelta(days=life)
             qty = Decimal(demand + rng.randint(0, demand // 2 + 1))
             if rng.random() < 0.06:  # a missed delivery: stock-outs happen
                 continue
@@ -99,7 +101,7 @@ def build_demo(uow_factory: UowFactory, now: datetime, zone: ZoneInfo, days: int
             if lines:
                 post(f, PostingRequest("sales_delivery", tuple(lines), at), cashier, at)
                 postings += 1
-        scrap = _scrap(rng, on_hand, shelf, virtual["V-SCRAP"])
+        scrap = _scrap(rng, on_hand, shelf, virtual["V-SCRAP"], expiry, day)
         if scrap:
             at = datetime.combine(day, time(21, 30), tzinfo=zone)
             post(f, PostingRequest("scrap", tuple(scrap), at, remark="损耗：腐烂变质"), keeper, at)
@@ -121,10 +123,14 @@ def _sale(rng: random.Random, items: list, on_hand: dict, shelf: int, customer: 
     return lines
 
 
-def _scrap(rng: random.Random, on_hand: dict, shelf: int, scrap: int) -> list[Movement]:
+def _scrap(rng: random.Random, on_hand: dict, shelf: int, scrap: int, expiry: dict, day: date) -> list[Movement]:
+    """Evening clean-up: everything that expires by tomorrow goes (报损), and some damage on the rest."""
     lines = []
     for (pid, lot), qty in sorted(on_hand.items()):
-        if lot and qty >= 4 and rng.random() < 0.08:
+        if lot and qty > 0 and expiry.get(lot, day + timedelta(days=99)) <= day + timedelta(days=1):
+            lines.append(Movement(pid, qty, shelf, scrap, lot_id=lot))
+            on_hand[(pid, lot)] = Decimal(0)
+        elif lot and qty >= 4 and rng.random() < 0.08:
             take = Decimal(rng.randint(1, int(qty) // 4 + 1))
             lines.append(Movement(pid, take, shelf, scrap, lot_id=lot))
             on_hand[(pid, lot)] = qty - take
