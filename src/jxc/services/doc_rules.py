@@ -162,6 +162,7 @@ def resolve_movements(uow: UnitOfWork, doc: Mapping[str, Any], today: date | Non
         raise DomainError("NOT_FOUND", "该仓库没有可用库位，请先添加库位", "the warehouse has no active location; add one",
                           field="warehouse_id")
     places = uow.documents.places()
+    policy: av.AvailabilityPolicy | None = None  # read once per document, only if a line is picked
     out: list[Movement] = []
     for ln in doc["lines"]:
         qty = ln["qty_base"]
@@ -172,8 +173,9 @@ def resolve_movements(uow: UnitOfWork, doc: Mapping[str, Any], today: date | Non
         takes = [(ln["location_id"] or default, ln["lot_id"], qty)]
         outgoing = line_kind in PICKED_KINDS and (line_kind is not d.DocumentKind.ASSEMBLY or ln["role"] == "component")
         if outgoing and not (ln["lot_id"] and ln["location_id"]):
+            policy = policy or av.AvailabilityPolicy.from_settings(with_defaults(uow.settings.all()))
             takes = _pick(uow, ln, doc["warehouse_id"], default, qty, line_kind in SELLABLE_ONLY,
-                          today or doc["effective_at"].date())
+                          today or doc["effective_at"].date(), policy)
         for location, lot_id, q in takes:
             line = d.Line(ln["product_id"], q, location, lot_id, ln["unit_price"], d.LineRole(ln["role"] or ""),
                           StockStatus(ln["from_status"]), StockStatus(ln["to_status"]) if ln["to_status"] else None,
@@ -183,7 +185,7 @@ def resolve_movements(uow: UnitOfWork, doc: Mapping[str, Any], today: date | Non
 
 
 def _pick(uow: UnitOfWork, ln: Mapping[str, Any], warehouse_id: int, default: int, qty: Decimal,
-          sellable_only: bool, today: date) -> list[tuple[int, int, Decimal]]:
+          sellable_only: bool, today: date, policy: av.AvailabilityPolicy) -> list[tuple[int, int, Decimal]]:
     """取货 — (location, lot, qty) to take a line from, when the clerk named no location or no lot.
 
     Stock may sit on any shelf of the warehouse, not only its default location: lot-tracked
@@ -193,7 +195,6 @@ def _pick(uow: UnitOfWork, ln: Mapping[str, Any], warehouse_id: int, default: in
     """
     product_id, status = ln["product_id"], StockStatus(ln["from_status"])
     tracking, block, warn, life = uow.reservations.product_expiry(product_id)
-    policy = av.AvailabilityPolicy.from_settings(with_defaults(uow.settings.all()))
     lines = [x for x in uow.reservations.stock_lines(product_id, warehouse_id)
              if x.status == status and x.qty > 0 and (not ln["location_id"] or x.location_id == ln["location_id"])
              and (not ln["lot_id"] or x.lot_id == ln["lot_id"])]
