@@ -42,6 +42,7 @@ from jxc.chat_orders import (
 )
 from jxc.chat_orders.contacts import ContactHint, address_key, contact_hints, phone_key
 from jxc.chat_orders.text import normalize_key
+from jxc.chat_orders.units import normalize_decimal
 from jxc.domain.errors import NotFound, Problems
 from jxc.services import reserving, trade
 from jxc.services.access import require
@@ -141,8 +142,8 @@ class LineView:
     def to_json(self) -> dict[str, Any]:
         data = self.line.to_json()
         data.update(index=self.index, product_id=self.product_id, alternatives=list(self.alternatives),
-                    qty_base=None if self.qty_base is None else str(self.qty_base),
-                    available=None if self.available is None else str(self.available),
+                    qty_base=None if self.qty_base is None else normalize_decimal(self.qty_base),
+                    available=None if self.available is None else normalize_decimal(self.available),
                     enough=None if self.available is None or self.qty_base is None
                     else self.available >= self.qty_base,
                     decision="place" if self.placed else "needs_decision")
