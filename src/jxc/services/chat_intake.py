@@ -253,7 +253,10 @@ def guess_customer(uow: UnitOfWork, contacts: Iterable[ContactHint]) -> Customer
         note(row["partner_id"], by_key[(row["kind"], row["value_key"])], "memory", row["seen"])
     tails = [c.key[-4:] for c in contacts if c.kind == "phone"]
     names = [c.key for c in contacts if c.kind == "name"]
-    for p in uow.chat.customers(tails, names):
+    # a room number (502 of 3栋502) or an estate narrows the stored addresses to read
+    terms = [re.findall(r"\d+", c.key)[-1] if re.search(r"\d", c.key) else c.key
+             for c in contacts if c.kind == "address"]
+    for p in uow.chat.customers(tails, names, terms):
         for c in contacts:
             hit = ((c.kind == "phone" and p["phone"] and phone_key(p["phone"]) == c.key)
                    or (c.kind == "address" and p["address"] and c.key in address_key(p["address"]))

@@ -5,12 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, or_, select, tuple_, update
+from sqlalchemy import Connection, and_, func, or_, select, text, tuple_, update
 
 from jxc.storage.tables import partners, product_barcodes, products, unit_conversions
 from jxc.storage.tables_chat import chat_aliases, chat_customer_hints, chat_intakes
 from jxc.storage.tables_trade import orders
 
+_REVISION = text(
+    "SELECT (SELECT count(*) FROM products), (SELECT coalesce(sum(version), 0) FROM products),"
+    " (SELECT max(id) FROM products), (SELECT count(*) FROM unit_conversions),"
+    " (SELECT max(id) FROM unit_conversions), (SELECT coalesce(sum(factor), 0) FROM unit_conversions),"
+    " (SELECT count(*) FROM product_barcodes), (SELECT max(id) FROM product_barcodes),"
+    " (SELECT count(*) FROM chat_aliases), (SELECT coalesce(sum(version), 0) FROM chat_aliases)"
+)  # plain SQL, compiled once: it runs before every parse
 # Orders whose customer is known for sure: a draft may still be for someone else.
 CONFIRMED_STATES = ("confirmed", "partial", "done", "closed")
 
@@ -22,20 +29,7 @@ class SqlChatRepository:
     def catalog_revision(self) -> tuple[Any, ...]:
         """A cheap fingerprint that changes whenever a product, conversion, barcode or alias does:
         counts, max ids and sums of versions/factors (updates bump `version`), in one statement."""
-        p, uc, bc, al = products.c, unit_conversions.c, product_barcodes.c, chat_aliases.c
-        cols = [
-            select(func.count()).select_from(products).scalar_subquery(),
-            select(func.coalesce(func.sum(p.version), 0)).scalar_subquery(),
-            select(func.max(p.id)).scalar_subquery(),
-            select(func.count()).select_from(unit_conversions).scalar_subquery(),
-            select(func.max(uc.id)).scalar_subquery(),
-            select(func.coalesce(func.sum(uc.factor), 0)).scalar_subquery(),
-            select(func.count()).select_from(product_barcodes).scalar_subquery(),
-            select(func.max(bc.id)).scalar_subquery(),
-            select(func.count()).select_from(chat_aliases).scalar_subquery(),
-            select(func.coalesce(func.sum(al.version), 0)).scalar_subquery(),
-        ]
-        return tuple(self.conn.execute(select(*cols)).one())
+        return tuple(self.conn.execute(_REVISION).one())
 
     def catalog_rows(self) -> list[dict[str, Any]]:
         """Active products with their conversions, barcodes and active learned aliases (3 + 1 queries)."""
@@ -105,13 +99,16 @@ class SqlChatRepository:
              .group_by(h.partner_id, h.kind, h.value_key))
         return [dict(r) for r in self.conn.execute(q).mappings()]
 
-    def customers(self, phones_like: Iterable[str], names: Iterable[str]) -> list[dict[str, Any]]:
-        """Active customers whose phone ends like one of ``phones_like`` (last 4 digits) or whose
-        name contains one of ``names``; also every customer with an address (few in a shop)."""
+    def customers(self, phones_like: Iterable[str], names: Iterable[str],
+                  address_terms: Iterable[str] = ()) -> list[dict[str, Any]]:
+        """Active customers whose phone ends like one of ``phones_like`` (last 4 digits), whose name
+        contains one of ``names`` or whose address contains one of ``address_terms``; none asked, none read."""
         pc = partners.c
         conds = [pc.phone.like(f"%{tail}") for tail in phones_like]
         conds += [pc.name.contains(n, autoescape=True) for n in names]
-        conds.append(pc.address.is_not(None))
+        conds += [pc.address.contains(a, autoescape=True) for a in address_terms]
+        if not conds:
+            return []
         q = (select(pc.id, pc.code, pc.name, pc.phone, pc.address)
-             .where(and_(pc.active.is_(True), pc.role.in_(("customer", "both")), or_(*conds))).limit(5000))
+             .where(and_(pc.active.is_(True), pc.role.in_(("customer", "both")), or_(*conds))).limit(500))
         return [dict(r) for r in self.conn.execute(q).mappings()]
