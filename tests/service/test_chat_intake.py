@@ -227,3 +227,29 @@ def test_two_customers_with_the_same_evidence_are_not_guessed(app, shop):
                       SYSTEM, NOW)
     g = ci.parse_message(app.uow_factory, app.chat_catalog, "王姐 蓝莓2盒", SALES, NOW).customer
     assert g.partner_id is None and len(g.candidates) == 2
+
+
+def test_clerks_teaching_the_same_phrasing_at_once_leave_one_alias_and_no_error(file_app):
+    import threading
+
+    shop = make_shop(file_app)
+    products = [shop.blueberry, shop.yam, shop.spinach, shop.cola]
+    barrier, errors = threading.Barrier(len(products)), []
+
+    def teach(product_id: int) -> None:
+        barrier.wait()
+        try:
+            ci.record_alias(file_app.uow_factory, file_app.chat_catalog, "老样子那个", product_id, SALES, NOW)
+        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=teach, args=(p,)) for p in products]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    (alias,) = ci.list_aliases(file_app.uow_factory, SALES)
+    actions = sorted(r["action"] for r in file_app.queries.audit(action="chat_alias"))
+    assert actions == ["chat_alias.create"] + ["chat_alias.update"] * 3 and alias["version"] == 4
+    assert file_app.queries.violations() == []

@@ -408,11 +408,13 @@ def record_alias(f: UowFactory, catalog: ChatCatalog, alias: str, product_id: in
         values = {"alias": alias, "product_id": product_id, "active": True, "source_text": (source_text or None)
                   and source_text[:MAX_TEXT], "updated_by": actor.name, "updated_at": now}
         before = uow.chat.alias(alias_key=key)
-        if before is None:
-            alias_id = uow.chat.insert_alias({**values, "alias_key": key, "created_by": actor.name,
-                                              "created_at": now, "version": 1})
+        alias_id = None if before is not None else uow.chat.insert_alias(
+            {**values, "alias_key": key, "created_by": actor.name, "created_at": now, "version": 1})
+        if alias_id is not None:
             action, old = "chat_alias.create", None
         else:
+            before = before or uow.chat.alias(alias_key=key)  # taken concurrently: override it
+            assert before is not None
             alias_id = before["id"]
             uow.chat.update_alias(alias_id, values)
             action = "chat_alias.update"

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, and_, func, or_, select, text, tuple_, update
+from sqlalchemy.exc import IntegrityError
 
 from jxc.storage.tables import partners, product_barcodes, products, unit_conversions
 from jxc.storage.tables_chat import chat_aliases, chat_customer_hints, chat_intakes
@@ -70,8 +71,14 @@ class SqlChatRepository:
         row = self.conn.execute(q).mappings().first()
         return None if row is None else dict(row)
 
-    def insert_alias(self, values: Mapping[str, Any]) -> int:
-        return self.conn.execute(chat_aliases.insert().returning(chat_aliases.c.id), dict(values)).scalar_one()
+    def insert_alias(self, values: Mapping[str, Any]) -> int | None:
+        """Insert; None when a concurrent clerk took the same phrasing a moment ago (then update it)."""
+        try:
+            with self.conn.begin_nested():
+                return self.conn.execute(chat_aliases.insert().returning(chat_aliases.c.id),
+                                         dict(values)).scalar_one()
+        except IntegrityError:
+            return None
 
     def update_alias(self, alias_id: int, values: Mapping[str, Any]) -> None:
         self.conn.execute(update(chat_aliases).where(chat_aliases.c.id == alias_id)
