@@ -81,3 +81,17 @@ def test_chat_order_refusals(api, owner):
                                                              "customer_id": 99999})
     assert r.status_code == 422 and r.json()["code"] == "VALUE_INVALID"
     assert api.app.queries.audit(action="order.create") == []
+
+
+def test_a_correction_in_the_draft_request_is_remembered_over_http(api, owner):
+    shop = make_shop(api.app)
+    text = "王姐 3栋502 可口可了2瓶"
+    parsed = api.client.post("/api/v1/chat-orders/parse", headers=owner, json={"text": text}).json()
+    (line,) = parsed["lines"]
+    r = api.client.post("/api/v1/chat-orders", headers=owner, json={
+        "text": text, "warehouse_id": shop.w.wh, "corrections": [{"line": line["index"], "product_id": shop.cola}]})
+    assert r.status_code == 201, r.text
+    assert [(ln["sku"], ln["evidence"]["matched_by"]) for ln in r.json()["lines"]] == [("D001", "learned_alias")]
+    bad = api.client.post("/api/v1/chat-orders", headers=owner, json={
+        "text": text, "warehouse_id": shop.w.wh, "corrections": [{"line": 5, "product_id": shop.cola}]})
+    assert bad.status_code == 422 and bad.json()["field"] == "corrections[0].line"

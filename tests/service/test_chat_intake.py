@@ -253,3 +253,21 @@ def test_clerks_teaching_the_same_phrasing_at_once_leave_one_alias_and_no_error(
     actions = sorted(r["action"] for r in file_app.queries.audit(action="chat_alias"))
     assert actions == ["chat_alias.create"] + ["chat_alias.update"] * 3 and alias["version"] == 4
     assert file_app.queries.violations() == []
+
+
+def test_a_corrected_line_goes_on_the_order_and_is_remembered(app, shop):
+    text = "王姐 3栋502 肥宅水2瓶 蓝莓1盒"
+    first = ci.parse_message(app.uow_factory, app.chat_catalog, text, SALES, NOW)
+    assert [v.line.sku for v in first.lines] == ["F001"]  # 肥宅水 is unknown, so not even a line
+    text = "王姐 3栋502 可口可了2瓶 蓝莓1盒"  # a typo the parser only half trusts
+    wrong = ci.parse_message(app.uow_factory, app.chat_catalog, text, SALES, NOW)
+    typo = next(v for v in wrong.lines if v.line.evidence["product_text"] == "可口可了")
+    draft = ci.draft_order(app.uow_factory, app.chat_catalog, ci.ChatOrderInput(
+        text, shop.w.wh, corrections=((typo.index, shop.cola),)), SALES, NOW)
+    order = trade.get_order(app.uow_factory, draft.order_id)
+    assert sorted((ln["product_id"], ln["qty"]) for ln in order["lines"]) == sorted(
+        [(shop.cola, D(2)), (shop.blueberry, D(1))])
+    assert [a["alias"] for a in ci.list_aliases(app.uow_factory, SALES)] == ["可口可了"]
+    with pytest.raises(ValidationFailed):
+        ci.draft_order(app.uow_factory, app.chat_catalog, ci.ChatOrderInput(
+            text, shop.w.wh, corrections=((9, shop.cola),)), SALES, NOW)

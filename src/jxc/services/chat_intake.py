@@ -293,6 +293,9 @@ class ChatOrderInput:
     customer_id: int | None = None  # None: the guess (refused when there is no clear one)
     accept: tuple[int, ...] = ()  # indexes of needs_decision lines to put on the order as parsed
     remark: str | None = None
+    # (line index, product_id): "this line is that product" — remembered as an alias of the
+    # line's product words, so the line (and the same phrasing next time) matches it
+    corrections: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -326,6 +329,8 @@ def draft_order(f: UowFactory, catalog: ChatCatalog, req: ChatOrderInput, actor:
     nothing for a message that is not an order, or when every line still needs a decision."""
     require(actor, PERMISSION, req.warehouse_id)
     parse = parse_message(f, catalog, req.text, actor, now, req.warehouse_id, today)
+    if req.corrections:
+        parse = _apply_corrections(f, catalog, parse, req, actor, now, today)
     if parse.result.unparseable:
         r = parse.result.to_json()
         return ChatDraft(None, None, None, parse, reason=r["reason"], reason_zh=r["reason_zh"],
@@ -366,6 +371,21 @@ def draft_order(f: UowFactory, catalog: ChatCatalog, req: ChatOrderInput, actor:
                                     actor.ip, actor.device))
         uow.commit()
     return ChatDraft(order_id, number, partner_id, parse, placed, needs_decision=left)
+
+
+def _apply_corrections(f: UowFactory, catalog: ChatCatalog, parse: ChatParse, req: ChatOrderInput, actor: Actor,
+                       now: datetime, today: date | None) -> ChatParse:
+    """Teach each corrected line's product words as an alias, then parse again; a corrected
+    line is then a learned-alias match and goes on the order like any sure line."""
+    by_index = {v.index: v for v in parse.lines}
+    problems = Problems()
+    for i, (index, _pid) in enumerate(req.corrections):
+        if index not in by_index:
+            problems.add("VALUE_INVALID", f"corrections[{i}].line", f"没有第 {index} 行", f"there is no line {index}")
+    problems.raise_if_any()
+    for index, product_id in req.corrections:
+        record_alias(f, catalog, by_index[index].line.evidence["product_text"], product_id, actor, now, req.text)
+    return parse_message(f, catalog, req.text, actor, now, req.warehouse_id, today)
 
 
 # ── learned aliases ───────────────────────────────────────────────────────────

@@ -25,6 +25,11 @@ class ParseIn(BaseModel):
     warehouse_id: int | None = Field(None, ge=1, le=2**31 - 1, description="for availability per line 仓库")
 
 
+class CorrectionIn(BaseModel):
+    line: int = Field(ge=1, le=1000, description="index of the parsed line")
+    product_id: int = DbId
+
+
 class ChatOrderIn(BaseModel):
     text: str = Text
     warehouse_id: int = DbId
@@ -32,6 +37,9 @@ class ChatOrderIn(BaseModel):
     accept: list[Annotated[int, Field(ge=1, le=1000)]] = Field(
         default_factory=list, max_length=200, description="indexes of needs_decision lines to put on the order")
     remark: str | None = Field(None, max_length=500)
+    corrections: list[CorrectionIn] = Field(
+        default_factory=list, max_length=100,
+        description="this line is that product: remembered as an alias, then the message is parsed again")
 
 
 class AliasIn(BaseModel):
@@ -59,7 +67,8 @@ def create(body: ChatOrderIn, actor: CurrentActor, app: JxcApp, response: Respon
     200 with `created: false` and the reason when nothing was created (not an order, or every line
     needs a decision); 422 CHAT_CUSTOMER_UNKNOWN with the candidates when the customer is unclear."""
     draft = ci.draft_order(app.uow_factory, app.chat_catalog, ci.ChatOrderInput(
-        body.text, body.warehouse_id, body.customer_id, tuple(body.accept), body.remark), actor, app.clock.now(),
+        body.text, body.warehouse_id, body.customer_id, tuple(body.accept), body.remark,
+        tuple((c.line, c.product_id) for c in body.corrections)), actor, app.clock.now(),
         _today(app))
     if draft.order_id is None:
         response.status_code = 200
