@@ -14,6 +14,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from jxc.config import Settings
+from jxc.services.chat_intake import ChatCatalog
 from jxc.services.ports import Queries, UnitOfWork, Violation
 from jxc.storage import backup as backups
 from jxc.storage import schema
@@ -34,6 +35,7 @@ class App:
     engine: Engine
     queries: Queries
     clock: SystemClock = field(default_factory=SystemClock)
+    chat_catalog: ChatCatalog = field(default_factory=ChatCatalog)  # the chat-order parser's catalog cache
 
     def uow(self) -> UnitOfWork:
         return SqlUnitOfWork(self.engine)

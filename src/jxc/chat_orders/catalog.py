@@ -55,6 +55,8 @@ class Product:
     aliases: tuple[str, ...] = ()
     barcode: str = ""
     price: Decimal | None = None
+    # other units the shop sells it in: (unit, how many sale units one holds), e.g. (("箱", 12),)
+    units: tuple[tuple[str, Decimal], ...] = ()
 
     @property
     def parsed_spec(self) -> Spec | None:

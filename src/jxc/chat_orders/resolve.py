@@ -6,6 +6,8 @@ Guarantees:
   二两 = 0.2 斤... of the SKU's weight unit), and a weight converts into packs only
   through an exact spec (500g/盒); approximate specs and fractions are flagged.
 - A fraction of a counted unit (半个西瓜) and a portion (一份) are flagged.
+- A unit the product has a conversion for (1 箱 = 12 瓶, from the database) is kept as
+  the customer said it; the order converts it to base units.
 - When no conversion is known the customer's quantity and unit are kept and
   the line is flagged ``unit_mismatch`` — never silently changed.
 - Decimal arithmetic only.
@@ -102,6 +104,13 @@ def resolve(candidates: tuple[Candidate, ...], qty: QtyMention | None, matcher: 
             result.alternatives = list({c.product.sku: c for c in result.alternatives}.values())
             result.conversion = f"按单位{unit}选择 {member.name}"
             result.factor *= 0.98
+            return result
+    for other, factor in product.units:
+        if same_unit(unit, other):  # 2箱 of a product with 1 箱 = 12 瓶: the order keeps 箱
+            result.unit = other
+            result.conversion = f"1{other} = {normalize_decimal(factor)}{product.unit}"
+            result.factor *= 0.98
+            _flag_fraction(result)
             return result
     _convert(result, qty.qty, unit)
     return result

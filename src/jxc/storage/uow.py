@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Engine
 
 from jxc.storage.api_repo import SqlApiRepository
 from jxc.storage.book_settings import SqlSettingsRepository
+from jxc.storage.chat_repo import SqlChatRepository
 from jxc.storage.counting_repo import SqlCountingRepository
 from jxc.storage.documents import SqlDocumentRepository
 from jxc.storage.engine import WRITE, Driver
@@ -54,6 +55,7 @@ class SqlUnitOfWork:
         self.reservations = SqlReservationRepository(conn, drv)
         self.trade = SqlTradeRepository(conn)
         self.counting = SqlCountingRepository(conn)
+        self.chat = SqlChatRepository(conn)
         return self
 
     def __exit__(self, *exc: object) -> None:
