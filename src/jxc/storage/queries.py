@@ -165,6 +165,11 @@ class SqlQueries:
     def last_event_id(self) -> int:
         return api_repo.last_event_id(self.engine)
 
+    def page_ingest(self, after: int | None, limit: int, **filters: Any) -> list[dict[str, Any]]:
+        from jxc.storage.ingest_repo import page_events
+
+        return page_events(self.engine, after, limit, **filters)
+
 
 def _filters(q: Any, c: Any, product_id: int | None, lot_id: int | None,
              loc_ids: list[int] | None) -> Any:

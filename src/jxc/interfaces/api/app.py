@@ -19,6 +19,7 @@ from jxc.interfaces.api import (
     errors,
     routes_auth,
     routes_documents,
+    routes_ingest,
     routes_live,
     routes_masterdata,
     routes_ops,
@@ -58,6 +59,7 @@ def create_app(app: App, run_worker: bool = False) -> FastAPI:
     for router in (routes_auth.router, routes_documents.router, routes_stock.router, routes_live.router,
                    routes_ops.router, routes_reservations.router, *routes_masterdata.routers()):
         api.include_router(router)
+    api.include_router(routes_ingest.router)
 
     @api.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, Any]:
