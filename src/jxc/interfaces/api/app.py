@@ -18,6 +18,7 @@ from jxc.bootstrap import App
 from jxc.interfaces.api import (
     errors,
     routes_auth,
+    routes_counting,
     routes_documents,
     routes_ingest,
     routes_live,
@@ -60,6 +61,7 @@ def create_app(app: App, run_worker: bool = False) -> FastAPI:
                    routes_ops.router, routes_reservations.router, *routes_masterdata.routers()):
         api.include_router(router)
     api.include_router(routes_ingest.router)
+    api.include_router(routes_counting.router)
 
     @api.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, Any]:
