@@ -29,6 +29,7 @@ from jxc.interfaces.api import (
 )
 from jxc.interfaces.api.errors import PROBLEM, problem
 from jxc.interfaces.api.idempotency import IdempotencyMiddleware
+from jxc.interfaces.api.metrics import MetricsMiddleware, RequestMetrics
 from jxc.interfaces.api.push import PushHub
 from jxc.interfaces.web import routes as web
 from jxc.interfaces.worker import start_in_process
@@ -57,6 +58,8 @@ def create_app(app: App, run_worker: bool = False) -> FastAPI:
 
     errors.install(api)
     api.add_middleware(IdempotencyMiddleware, jxc_app=app)
+    api.state.metrics = RequestMetrics()
+    api.add_middleware(MetricsMiddleware, metrics=api.state.metrics)  # per-route latency for /ops, /metrics
     for router in (routes_auth.router, routes_documents.router, routes_stock.router, routes_live.router,
                    routes_ops.router, routes_reservations.router, *routes_masterdata.routers()):
         api.include_router(router)
