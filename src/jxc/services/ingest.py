@@ -393,3 +393,9 @@ def get_event(f: UowFactory, event_id: int) -> dict[str, Any]:
         raise NotFound("NOT_FOUND", f"导入事件 {event_id} 不存在", f"ingest event {event_id} does not exist",
                        field="event_id")
     return row
+
+
+def channels(f: UowFactory) -> list[dict[str, Any]]:
+    """销售渠道 — the channels a channel feed may name (code, warehouses, buffer, quota, TTL)."""
+    with f() as uow:
+        return uow.reservations.channels()

@@ -17,6 +17,7 @@ from jxc import __version__
 from jxc.bootstrap import App
 from jxc.interfaces.api import (
     errors,
+    routes_admin,
     routes_auth,
     routes_counting,
     routes_documents,
@@ -65,6 +66,7 @@ def create_app(app: App, run_worker: bool = False) -> FastAPI:
         api.include_router(router)
     api.include_router(routes_ingest.router)
     api.include_router(routes_counting.router)
+    api.include_router(routes_admin.router)
 
     @api.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, Any]:
