@@ -9,7 +9,7 @@ Guarantees:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -164,6 +164,17 @@ class SqlQueries:
 
     def last_event_id(self) -> int:
         return api_repo.last_event_id(self.engine)
+
+    def page_ingest(self, after: int | None, limit: int, **filters: Any) -> list[dict[str, Any]]:
+        from jxc.storage.ingest_repo import page_events
+
+        return page_events(self.engine, after, limit, **filters)
+
+    def page_scoped(self, table: str, after: int | None, limit: int, warehouse_ids: Sequence[int] | None = None,
+                    **filters: Any) -> list[dict[str, Any]]:
+        from jxc.storage.api_pages import page_scoped
+
+        return page_scoped(self.engine, table, after, limit, warehouse_ids, **filters)
 
 
 def _filters(q: Any, c: Any, product_id: int | None, lot_id: int | None,

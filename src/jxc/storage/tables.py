@@ -382,4 +382,4 @@ api_tokens = Table(
 
 # Tables of other areas live in their own modules on the same `metadata`; importing them
 # here makes `metadata` complete wherever tables.py is imported.
-from jxc.storage import tables_api, tables_chat, tables_counting, tables_stock, tables_trade  # noqa: E402,F401
+from jxc.storage import tables_api, tables_chat, tables_counting, tables_ingest, tables_stock, tables_trade  # noqa: E402,F401

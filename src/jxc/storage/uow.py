@@ -17,6 +17,7 @@ from jxc.storage.chat_repo import SqlChatRepository
 from jxc.storage.counting_repo import SqlCountingRepository
 from jxc.storage.documents import SqlDocumentRepository
 from jxc.storage.engine import WRITE, Driver
+from jxc.storage.ingest_repo import SqlIngestRepository
 from jxc.storage.repositories import (
     SqlAuditLog,
     SqlBalanceRepository,
@@ -56,6 +57,7 @@ class SqlUnitOfWork:
         self.trade = SqlTradeRepository(conn)
         self.counting = SqlCountingRepository(conn)
         self.chat = SqlChatRepository(conn)
+        self.ingest = SqlIngestRepository(conn)
         return self
 
     def __exit__(self, *exc: object) -> None:

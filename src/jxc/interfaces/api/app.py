@@ -17,9 +17,12 @@ from jxc import __version__
 from jxc.bootstrap import App
 from jxc.interfaces.api import (
     errors,
+    routes_admin,
     routes_auth,
     routes_chat_orders,
+    routes_counting,
     routes_documents,
+    routes_ingest,
     routes_live,
     routes_masterdata,
     routes_ops,
@@ -28,6 +31,7 @@ from jxc.interfaces.api import (
 )
 from jxc.interfaces.api.errors import PROBLEM, problem
 from jxc.interfaces.api.idempotency import IdempotencyMiddleware
+from jxc.interfaces.api.metrics import MetricsMiddleware, RequestMetrics
 from jxc.interfaces.api.push import PushHub
 from jxc.interfaces.web import routes as web
 from jxc.interfaces.worker import start_in_process
@@ -56,10 +60,15 @@ def create_app(app: App, run_worker: bool = False) -> FastAPI:
 
     errors.install(api)
     api.add_middleware(IdempotencyMiddleware, jxc_app=app)
+    api.state.metrics = RequestMetrics()
+    api.add_middleware(MetricsMiddleware, metrics=api.state.metrics)  # per-route latency for /ops, /metrics
     for router in (routes_auth.router, routes_documents.router, routes_stock.router, routes_live.router,
                    routes_ops.router, routes_reservations.router, *routes_masterdata.routers()):
         api.include_router(router)
     api.include_router(routes_chat_orders.router)
+    api.include_router(routes_ingest.router)
+    api.include_router(routes_counting.router)
+    api.include_router(routes_admin.router)
 
     @api.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, Any]:

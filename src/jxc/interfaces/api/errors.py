@@ -21,6 +21,9 @@ log = logging.getLogger("jxc.api")
 
 # A few domain codes mean "who are you?" rather than "bad request".
 _STATUS = {"AUTH_FAILED": 401}
+# Plain DomainErrors (no status family) whose code alone says the HTTP status; a subclass
+# (e.g. ValidationFailed, 422, whose first problem may be NOT_FOUND) keeps its own.
+_PLAIN_STATUS = {"NOT_FOUND": 404, "IDEMPOTENCY_MISMATCH": 422}
 _HTTP = {
     401: ("AUTH_REQUIRED", "请先登录", "log in first"),
     403: ("PERMISSION_DENIED", "没有权限", "permission denied"),
@@ -30,7 +33,8 @@ _HTTP = {
 
 
 def problem_body(exc: DomainError, instance: str, status: int | None = None) -> dict[str, Any]:
-    status = status or _STATUS.get(exc.code, exc.status)
+    plain = _PLAIN_STATUS.get(exc.code) if type(exc) is DomainError else None
+    status = status or _STATUS.get(exc.code) or plain or exc.status
     return {
         "type": f"https://jxc.dev/errors/{exc.code.lower().replace('_', '-')}",
         "title": exc.message_en,

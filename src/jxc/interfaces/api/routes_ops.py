@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
@@ -72,15 +72,23 @@ def discard(delivery_id: pg.Id, actor: CurrentActor, app: JxcApp) -> dict[str, A
     return {"id": delivery_id, "state": "discarded"}
 
 
+def _held_open(app: Any) -> int:
+    """POS/channel sales held for want of stock whose draft is not posted yet (the exception list)."""
+    rows = app.queries.page_ingest(None, 10_000, status="held")
+    return sum(1 for r in rows if r["document_state"] not in ("posted", "reversed", "cancelled"))
+
+
 @router.get("/api/v1/ops")
-def operations(actor: CurrentActor, app: JxcApp) -> dict[str, Any]:
-    """运行状况 — queue depth, oldest undelivered event age, failures, dead letters, endpoint latency."""
+def operations(request: Request, actor: CurrentActor, app: JxcApp) -> dict[str, Any]:
+    """运行状况 — queue depth, oldest undelivered event age, failures, dead letters, webhook endpoint
+    latency, this server process's latency per API route, and open POS/channel stock exceptions."""
     auth.require_permission(actor, MANAGE)
-    return app.queries.operations(app.clock.now())
+    return {**app.queries.operations(app.clock.now()), "http": request.app.state.metrics.snapshot(),
+            "ingest": {"held_open": _held_open(app)}}
 
 
 @router.get("/metrics", response_class=PlainTextResponse)
-def metrics(actor: CurrentActor, app: JxcApp) -> str:
+def metrics(request: Request, actor: CurrentActor, app: JxcApp) -> str:
     """Prometheus text format of the operations view (scrape with a bearer token)."""
     auth.require_permission(actor, MANAGE)
     ops = app.queries.operations(app.clock.now())
@@ -94,4 +102,6 @@ def metrics(actor: CurrentActor, app: JxcApp) -> str:
     lines += ["# TYPE jxc_webhook_consecutive_failures gauge"]
     lines += [f'jxc_webhook_consecutive_failures{{endpoint="{e["id"]}"}} {e["consecutive_failures"]}'
               for e in ops["endpoints"]]
+    lines += ["# TYPE jxc_ingest_held_open gauge", f"jxc_ingest_held_open {_held_open(app)}"]
+    lines += request.app.state.metrics.prometheus()
     return "\n".join(lines) + "\n"
