@@ -15,6 +15,7 @@ from typing import Any, Protocol, Self
 
 from jxc.domain.balances import Amount
 from jxc.domain.ledger import BucketKey, LedgerEntry, MasterData
+from jxc.services.money_ports import MoneyRepository
 
 
 @dataclass(frozen=True)
@@ -310,6 +311,7 @@ class UnitOfWork(Protocol):
     trade: TradeRepository
     api: ApiRepository
     counting: CountingRepository
+    money: MoneyRepository
 
     def __enter__(self) -> Self: ...
     def __exit__(self, *exc: object) -> None: ...
