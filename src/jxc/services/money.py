@@ -195,8 +195,10 @@ class PaymentInput:
     idempotency_key: str | None = None
 
 
-def _hash(inp: PaymentInput, amount: Decimal, at: datetime) -> str:
-    body = [inp.kind.value, inp.partner_id, inp.account_id, str(amount.normalize()), at.isoformat(),
+def _hash(inp: PaymentInput, amount: Decimal) -> str:
+    """A retry without a business time gets "now" again: the key compares what the caller sent."""
+    at = utc(inp.effective_at).isoformat() if inp.effective_at else None
+    body = [inp.kind.value, inp.partner_id, inp.account_id, str(amount.normalize()), at,
             None if inp.allocations is None else [[i, str(a)] for i, a in inp.allocations], inp.remark]
     return hashlib.sha256(json.dumps(body).encode()).hexdigest()
 
@@ -222,7 +224,7 @@ def record_payment(f: UowFactory, inp: PaymentInput, actor: Actor, now: datetime
     amount = _amount(inp.amount, "amount", p)
     at = utc(inp.effective_at or now)
     wanted = [(int(i), _amount(a, f"allocations[{n}].amount", p)) for n, (i, a) in enumerate(inp.allocations or ())]
-    digest = _hash(inp, amount, at)
+    digest = _hash(inp, amount)
     with f() as uow:
         if inp.idempotency_key:
             done = uow.money.payment(key=inp.idempotency_key)
@@ -492,3 +494,12 @@ def override_credit(f: UowFactory, order_id: int, reason: str, actor: Actor, now
         uow.outbox.add(OutboxMessage("order.credit_overridden", "order", str(order_id), _plain(values) or {}, now))
         uow.commit()
         return {**values, "id": oid}
+
+
+def ids_by_code(f: UowFactory, partner_code: str | None = None,
+                account_code: str | None = None) -> tuple[int | None, int | None]:
+    """往来单位 / 资金账户 ids from their codes (interfaces take codes from people)."""
+    with f() as uow:
+        partner = uow.records.find("partners", code=partner_code) if partner_code else None
+        account = uow.money.account(code=account_code) if account_code else None
+        return (partner["id"] if partner else None), (account["id"] if account else None)
