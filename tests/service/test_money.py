@@ -242,6 +242,9 @@ def test_no_stock_trading_moves_money_and_no_stock(app, world, shop):
     docs.reverse(f, d1, BOSS, NOW, reason="供应商取消")
     assert docs.get(f, d1)["state"] == "reversed"
     assert money.balances(f, "payable", BOSS)[0]["balance"] == D(6000)  # only the stock-era receipt is left
+    doc(app, world, K.PURCHASE_RECEIPT, shop["sup"], [(world.eggs, "1000", "0.6")], NOW)
+    profit = money.trading_profit(f, NOV, NOV + DAY, BOSS)
+    assert (profit["sales"], profit["purchases"], profit["profit"]) == (D(800), D(600), D(200))
     assert app.queries.violations() == []
 
 

@@ -427,6 +427,18 @@ def balances(f: UowFactory, side: str, actor: Actor, partner_ids: Sequence[int] 
         return out
 
 
+def trading_profit(f: UowFactory, since: datetime, before: datetime, actor: Actor) -> dict[str, Decimal]:
+    """贸易毛利 — billed sales − billed purchases (net of returns and reversals) in [since, before).
+
+    The no-stock trader's profit (无库存版): it never holds stock, so what it bought in
+    the period is what it sold. A stock-holding business uses cost of goods sold instead."""
+    require(actor, PERM_VIEW)
+    with f() as uow:
+        totals = uow.money.document_totals(since, before)
+    sales, purchases = totals.get("receivable", ZERO), totals.get("payable", ZERO)
+    return {"sales": sales, "purchases": purchases, "profit": sales - purchases}
+
+
 def open_items(f: UowFactory, actor: Actor, after: int | None, limit: int, partner_id: int | None = None,
                side: str | None = None, open_only: bool = True) -> list[dict[str, Any]]:
     require(actor, PERM_VIEW)

@@ -148,6 +148,12 @@ class SqlMoneyRepository:
         return [dict(r) for r in self.conn.execute(q.order_by(MI.partner_id, MI.effective_at, MI.id)).mappings()
                 if r["open"] != 0]
 
+    def document_totals(self, since: datetime, before: datetime) -> dict[str, Decimal]:
+        """Σ document items (and their reversals) per side dated in [since, before): billed sales and purchases."""
+        q = (select(MI.side, func.sum(MI.amount)).where(MI.document_id.is_not(None), MI.effective_at >= since,
+                                                        MI.effective_at < before).group_by(MI.side))
+        return {r[0]: r[1] or Decimal(0) for r in self.conn.execute(q)}
+
     def partner_balances(self, side: str, partner_ids: Iterable[int] | None = None) -> dict[int, Decimal]:
         q = select(MI.partner_id, func.sum(MI.amount)).where(MI.side == side).group_by(MI.partner_id)
         if partner_ids is not None:

@@ -173,6 +173,15 @@ def ageing(actor: CurrentActor, app: JxcApp, side: Side = Side.RECEIVABLE, as_of
     return plain(money.ageing(app.uow_factory, side.value, end, day, actor, partner_id))
 
 
+@router.get("/trading-profit")
+def trading_profit(actor: CurrentActor, app: JxcApp,
+                   since: Annotated[date, Query(alias="from", description="first day 起始日")],
+                   until: Annotated[date, Query(alias="to", description="last day (inclusive) 截止日")]) -> dict[str, Any]:
+    """贸易毛利 — billed sales − billed purchases in the period (the no-stock trader's profit, 无库存版)."""
+    return plain(money.trading_profit(app.uow_factory, _day_start(app, since),
+                                      _day_start(app, until + timedelta(days=1)), actor))
+
+
 @router.post("/credit-overrides", status_code=201)
 def credit_override(body: OverrideIn, actor: CurrentActor, app: JxcApp) -> dict[str, Any]:
     """信用超额审批 — let this sales order's current exposure exceed the limit (sales.credit_override), audited."""
