@@ -107,6 +107,14 @@ def test_refusals_401_403_404_422(api, owner, books):
     assert r.status_code == 400 and r.json()["code"] == "VALUE_INVALID"
     r = c.post("/api/v1/money/accounts", json={"code": "X", "name": "x", "kind": "gold"}, headers=owner)
     assert r.status_code == 422
+    r = c.get("/api/v1/money/ageing", params={"as_of": "9999-12-31"}, headers=owner)
+    assert r.status_code == 400 and r.json()["field"] == "date"
+
+
+def test_trading_profit_is_billed_sales_less_billed_purchases(api, owner, books):
+    r = api.client.get("/api/v1/money/trading-profit", params={"from": "2026-10-01", "to": "2026-10-31"},
+                       headers=owner).json()
+    assert (r["sales"], r["purchases"], r["profit"]) == ("600.0000", "300.0000", "300.0000")
 
 
 def test_credit_override_needs_the_permission_and_a_real_order(api, owner, books):

@@ -69,6 +69,9 @@ def _aware(at: datetime | None, field: str) -> datetime | None:
 
 
 def _day_start(app: Any, day: date) -> datetime:
+    if not date(1970, 1, 2) <= day <= date(2999, 12, 31):
+        raise DomainError("VALUE_INVALID", f"日期 {day} 超出范围（1970-01-02 至 2999-12-31）",
+                          f"date {day} is out of range (1970-01-02 … 2999-12-31)", field="date")
     return datetime.combine(day, time(0), tzinfo=app.settings.zone)
 
 
@@ -161,7 +164,7 @@ def statement(partner_id: pg.Id, actor: CurrentActor, app: JxcApp,
     if until < since:
         raise DomainError("VALUE_INVALID", "截止日不能早于起始日", "'to' cannot be before 'from'", field="to")
     return plain(money.statement(app.uow_factory, partner_id, _day_start(app, since),
-                                 _day_start(app, until + timedelta(days=1)), actor, side and side.value))
+                                 _day_start(app, until) + timedelta(days=1), actor, side and side.value))
 
 
 @router.get("/ageing")
@@ -169,7 +172,7 @@ def ageing(actor: CurrentActor, app: JxcApp, side: Side = Side.RECEIVABLE, as_of
            partner_id: QId = None) -> dict[str, Any]:
     """账龄 — open items as of the end of ``as_of`` (default today) in buckets: not due, 1–30, 31–60, 61–90, >90."""
     day = as_of or app.clock.now().astimezone(app.settings.zone).date()
-    end = _day_start(app, day + timedelta(days=1)) - timedelta(microseconds=1)
+    end = _day_start(app, day) + timedelta(days=1) - timedelta(microseconds=1)
     return plain(money.ageing(app.uow_factory, side.value, end, day, actor, partner_id))
 
 
@@ -179,7 +182,7 @@ def trading_profit(actor: CurrentActor, app: JxcApp,
                    until: Annotated[date, Query(alias="to", description="last day (inclusive) 截止日")]) -> dict[str, Any]:
     """贸易毛利 — billed sales − billed purchases in the period (the no-stock trader's profit, 无库存版)."""
     return plain(money.trading_profit(app.uow_factory, _day_start(app, since),
-                                      _day_start(app, until + timedelta(days=1)), actor))
+                                      _day_start(app, until) + timedelta(days=1), actor))
 
 
 @router.post("/credit-overrides", status_code=201)
