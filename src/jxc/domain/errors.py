@@ -163,4 +163,7 @@ ERROR_CODES: dict[str, str] = {
     "WEBHOOK_URL_INVALID": "a webhook endpoint must be an https:// URL (http only for loopback)",
     "DELIVERY_NOT_RETRYABLE": "the webhook delivery is in a state that cannot be retried or discarded",
     "CHAT_CUSTOMER_UNKNOWN": "a chat order's customer cannot be told from the message; choose one (422)",
+    "OVER_ALLOCATION": "an allocation (核销) exceeds what the payment or the open item still has open (409)",
+    "ALLOCATION_TARGET_INVALID": "an allocation names an item that is not an open debit of this partner and side",
+    "CREDIT_LIMIT_EXCEEDED": "a sales order would take the customer over the credit limit; collect or get an override (409)",
 }

@@ -34,6 +34,10 @@ PERMISSIONS: Mapping[str, tuple[str, str]] = {
     "audit.view": ("查看操作日志", "view the audit log"),
     "period.close": ("月结", "close periods"),
     "report.view": ("查看报表", "view reports"),
+    "money.receive": ("收款", "record receipts from customers"),
+    "money.pay": ("付款", "record payments to suppliers"),
+    "money.view": ("查看应收应付", "see receivables, payables, statements and ageing"),
+    "sales.credit_override": ("信用超额审批", "approve a sales order over the customer's credit limit"),
 }
 
 DOC_ACTIONS = ("create", "post", "approve", "reverse")
@@ -62,7 +66,8 @@ BUILTIN_ROLES: Mapping[str, tuple[str, str, frozenset[str]]] = {
     "sales": ("销售/收银", "sales / cashier", _docs("create", K.SALES_DELIVERY, K.SALES_RETURN)
               | _docs("post", K.SALES_DELIVERY, K.SALES_RETURN) | frozenset({"document.cancel"})),
     "finance": ("财务", "finance", frozenset({"document.view_all", "price.view_cost", "report.view",
-                                              "period.close", "audit.view"})),
+                                              "period.close", "audit.view", "money.receive", "money.pay",
+                                              "money.view", "sales.credit_override"})),
     "auditor": ("审计", "auditor", frozenset({"document.view_all", "price.view_cost", "report.view",
                                               "audit.view"})),
 }

@@ -93,6 +93,8 @@ SETTINGS: Mapping[str, SettingSpec] = {
     "investigate.window_days": SettingSpec(30, _days, "账实排查默认回看天数", "days an investigation looks back"),
     "investigate.late_minutes": SettingSpec(60, _minutes, "晚于业务时间多少分钟录入算补录",
                                             "minutes after its business time a posting counts as back-dated"),
+    "trading.no_stock": SettingSpec(False, _bool, "无库存版：销售出库/采购入库只记应收应付，不动库存",
+                                    "no-stock trading: deliveries and receipts raise money owed but move no stock"),
     **{f"doc_prefix.{k.value}": SettingSpec(info.prefix, _prefix, f"{info.zh}单号前缀", f"{info.en} number prefix")
        for k, info in KINDS.items()},
 }

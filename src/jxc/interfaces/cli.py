@@ -24,6 +24,7 @@ from jxc.interfaces import (
     cli_admin,
     cli_counting,
     cli_documents,
+    cli_money,
     cli_ops,
     cli_parse_order,
     cli_stock,
@@ -232,6 +233,7 @@ cli_stock.register(app)
 cli_counting.register(app)
 cli_ops.register(app)
 cli_admin.register(app)
+cli_money.register(app)
 
 
 def main() -> None:

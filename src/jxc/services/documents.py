@@ -24,7 +24,7 @@ from jxc.domain.approvals import required_levels
 from jxc.domain.errors import DomainError, Forbidden, NotFound
 from jxc.domain.permissions import doc_permission, holds
 from jxc.domain.settings import prefix_for
-from jxc.services import posting, reserving
+from jxc.services import money, posting, reserving
 from jxc.services.access import require, require_reauth
 from jxc.services.doc_rules import DraftInput, facts, resolve_movements, validate_draft
 from jxc.services.ports import AuditEntry, OutboxMessage, UnitOfWork
@@ -57,6 +57,11 @@ def _event(uow: UnitOfWork, kind: str, doc: Mapping[str, Any], now: datetime, **
                                  {"document_id": doc["id"], "number": doc["number"], "kind": doc["kind"],
                                   "warehouse_id": doc["warehouse_id"], "state": extra.pop("state", doc["state"]),
                                   **extra}, now))
+
+
+def _movements(uow: UnitOfWork, doc: Mapping[str, Any]) -> Any:
+    """The stock a document moves: none in no-stock trading mode (无库存版, services/money.py)."""
+    return () if money.no_stock(uow, doc["kind"]) else resolve_movements(uow, doc)
 
 
 def create_draft(f: UowFactory, inp: DraftInput, actor: Actor, now: datetime) -> int:
@@ -131,7 +136,7 @@ def submit(f: UowFactory, doc_id: int, actor: Actor, now: datetime) -> d.Documen
         kind = d.DocumentKind(doc["kind"])
         require(actor, doc_permission("post", kind), doc["warehouse_id"])
         d.transition(d.DocumentState(doc["state"]), A.SUBMIT)
-        movements = resolve_movements(uow, doc)
+        movements = _movements(uow, doc)
         plan = required_levels(uow.documents.rules(), facts(uow, doc, movements, now))
         if not plan:
             state = _post(uow, doc, movements, actor, now, allow_negative=False)
@@ -153,16 +158,17 @@ def _post(uow: UnitOfWork, doc: dict[str, Any], movements: Any, actor: Actor, no
     consumes = tuple((ln["reservation_id"], ln["qty_base"]) for ln in doc["lines"] if ln.get("reservation_id"))
     req = PostingRequest(doc["kind"], movements, doc["effective_at"], allow_negative=allow_negative,
                          reference=doc["number"], remark=doc.get("remark"), consumes=consumes)
-    result = posting.post_in(uow, req, actor, now)
+    posting_id = None if money.no_stock(uow, doc["kind"]) else posting.post_in(uow, req, actor, now).posting_id
+    money.raise_for_document(uow, doc, actor, now)  # 应收/应付 with the posting, never forgotten
     _orders_done(uow, doc, 1, now)
     reserving.publish_in(uow, {ln["product_id"] for ln in doc["lines"]}, now)  # channel sellable qty
     state = d.transition(d.DocumentState(doc["state"]), A.POST)
-    uow.documents.update(doc["id"], {"state": state.value, "posting_id": result.posting_id,
+    uow.documents.update(doc["id"], {"state": state.value, "posting_id": posting_id,
                                      "allow_negative": allow_negative, "updated_by": actor.name,
                                      "updated_at": now}, None)
     _audit(uow, "post", doc["id"], actor, now, {"state": doc["state"]},
-           {"state": state.value, "posting_id": result.posting_id})
-    _event(uow, "posted", doc, now, state=state.value, posting_id=result.posting_id)
+           {"state": state.value, "posting_id": posting_id})
+    _event(uow, "posted", doc, now, state=state.value, posting_id=posting_id)
     return state
 
 
@@ -188,7 +194,7 @@ def _orders_done(uow: UnitOfWork, doc: Mapping[str, Any], sign: int, now: dateti
 def post_document_in(uow: UnitOfWork, doc: dict[str, Any], actor: Actor, now: datetime) -> d.DocumentState:
     """Post a loaded draft inside an open unit of work (documents the system makes itself)."""
     require(actor, doc_permission("post", d.DocumentKind(doc["kind"])), doc["warehouse_id"])
-    return _post(uow, doc, resolve_movements(uow, doc), actor, now, allow_negative=False)
+    return _post(uow, doc, _movements(uow, doc), actor, now, allow_negative=False)
 
 
 def _plan(doc: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -221,7 +227,7 @@ def approve(f: UowFactory, doc_id: int, actor: Actor, now: datetime, comment: st
             _event(uow, "approval_advanced", doc, now, approver_role=plan[doc["approval_level"]]["role"])
             state = d.DocumentState.PENDING_APPROVAL
         else:
-            movements = resolve_movements(uow, doc)
+            movements = _movements(uow, doc)
             negative = facts(uow, doc, movements, now).would_go_negative
             state = _post(uow, doc, movements, actor, now,
                           allow_negative=negative and holds(actor.permissions, posting.PERMISSION_ALLOW_NEGATIVE))
@@ -247,7 +253,7 @@ def reject(f: UowFactory, doc_id: int, actor: Actor, now: datetime, comment: str
 
 
 def reverse(f: UowFactory, doc_id: int, actor: Actor, now: datetime, reason: str,
-            effective_at: datetime | None = None) -> int:
+            effective_at: datetime | None = None) -> int | None:
     """红冲 — post the exact negative of a posted document; it becomes `reversed`."""
     if not (reason or "").strip():
         raise DomainError("REASON_REQUIRED", "红冲必须填写原因", "a reversal needs a reason", field="reason")
@@ -258,16 +264,18 @@ def reverse(f: UowFactory, doc_id: int, actor: Actor, now: datetime, reason: str
         if doc["kind"] == d.DocumentKind.TRANSFER and uow.documents.receipts_of(doc_id):
             raise DomainError("TRANSFER_RECEIVED", "调拨单已有签收，请先红冲签收单再红冲调拨单",
                               "the transfer has receipts; reverse the receipts first", field="document_id")
-        result = posting.reverse_in(uow, doc["posting_id"], actor, now, effective_at, reason)
+        reversal_id = (posting.reverse_in(uow, doc["posting_id"], actor, now, effective_at, reason).posting_id
+                       if doc["posting_id"] else None)  # no-stock trading documents moved no stock
+        money.reverse_for_document(uow, doc, actor, now, effective_at)
         _orders_done(uow, doc, -1, now)
         reserving.publish_in(uow, {ln["product_id"] for ln in doc["lines"]}, now)
-        uow.documents.update(doc_id, {"state": after.value, "reversal_posting_id": result.posting_id,
+        uow.documents.update(doc_id, {"state": after.value, "reversal_posting_id": reversal_id,
                                       "updated_by": actor.name, "updated_at": now}, None)
         _audit(uow, "reverse", doc_id, actor, now, {"state": doc["state"]},
-               {"state": after.value, "reversal_posting_id": result.posting_id, "reason": reason})
-        _event(uow, "reversed", doc, now, state=after.value, reversal_posting_id=result.posting_id)
+               {"state": after.value, "reversal_posting_id": reversal_id, "reason": reason})
+        _event(uow, "reversed", doc, now, state=after.value, reversal_posting_id=reversal_id)
         uow.commit()
-        return result.posting_id
+        return reversal_id
 
 
 def get(f: UowFactory, doc_id: int) -> dict[str, Any]:

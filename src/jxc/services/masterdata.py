@@ -91,6 +91,7 @@ SPECS: dict[str, dict[str, FieldSpec]] = {
         "role": FieldSpec("类型", True, _enum(PartnerRole)),
         "lead_time_days": FieldSpec("交货周期天数", False, _nonneg_int),
         "credit_limit": FieldSpec("信用额度", False, _nonneg_decimal),
+        "payment_terms_days": FieldSpec("账期天数", False, _nonneg_int),
         "phone": FieldSpec("电话"), "address": FieldSpec("地址"),
         "active": FieldSpec("启用", False, _bool),
     },

@@ -15,6 +15,7 @@ from typing import Any, Protocol, Self
 
 from jxc.domain.balances import Amount
 from jxc.domain.ledger import BucketKey, LedgerEntry, MasterData
+from jxc.services.money_ports import MoneyRepository
 
 
 @dataclass(frozen=True)
@@ -339,6 +340,7 @@ class UnitOfWork(Protocol):
     counting: CountingRepository
     chat: ChatRepository
     ingest: IngestRepository
+    money: MoneyRepository
 
     def __enter__(self) -> Self: ...
     def __exit__(self, *exc: object) -> None: ...

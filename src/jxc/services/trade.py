@@ -23,7 +23,7 @@ from jxc.domain.documents import DocumentKind as K
 from jxc.domain.errors import DomainError, NotFound, Problems
 from jxc.domain.quantities import ZERO, cost, to_base, to_decimal
 from jxc.services import documents as docs
-from jxc.services import reserving
+from jxc.services import money, reserving
 from jxc.services.doc_rules import DraftInput, LineInput
 from jxc.services.ports import AuditEntry, OutboxMessage, UnitOfWork
 from jxc.services.posting import Actor
@@ -95,6 +95,7 @@ def confirm_order(f: UowFactory, order_id: int, actor: Actor, now: datetime) -> 
         if order["state"] != "draft":
             raise DomainError("INVALID_TRANSITION", "只有草稿订单可以确认", "only a draft order can be confirmed",
                               field="state")
+        money.check_credit(uow, order, actor, now)  # 信用额度: value + open receivables ≤ limit, or an override
         suggestions = []
         for ln in order["lines"] if order["kind"] == "sales" else []:
             held = reserving.reserve_in(uow, reserving.ReserveRequest(

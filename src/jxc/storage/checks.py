@@ -173,7 +173,38 @@ def i8_time_travel(conn: Connection, queries: Any) -> list[Violation]:
 def all_violations(conn: Connection, queries: Any) -> list[Violation]:
     out: list[Violation] = []
     for check in (i1_balance_equals_ledger, i2_balanced_postings, i3_no_unapproved_negative, i4_reservations,
-                  i5_reversals_exact, i6_audit, i9_closed_periods):
+                  i5_reversals_exact, i6_audit, i9_closed_periods, m_money):
         out += check(conn)
     out += i8_time_travel(conn, queries)
+    return out
+
+
+def m_money(conn: Connection) -> list[Violation]:
+    """M1 allocated = Σ allocation rows; M2 0 ≤ allocated ≤ |amount|; M3 allocations pair a debit with a
+    credit of the same partner and side, never net negative; M4 a payment's item is its exact negative."""
+    from jxc.storage.tables_money import money_allocations, money_items, payments
+
+    i, al, p = money_items.c, money_allocations.c, payments.c
+    both = select(al.debit_item_id.label("item_id"), al.amount).union_all(select(al.credit_item_id, al.amount)).subquery()
+    sums = select(both.c.item_id, func.sum(both.c.amount).label("s")).group_by(both.c.item_id).subquery()
+    out = [Violation("M1", f"money item #{r[0]} ({r[1]})", f"allocated is {r[2]} but its allocations sum to {r[3]}")
+           for r in conn.execute(select(i.id, i.reference, i.allocated, func.coalesce(sums.c.s, 0))
+                                 .outerjoin(sums, sums.c.item_id == i.id)
+                                 .where(i.allocated != func.coalesce(sums.c.s, 0)).limit(20))]
+    out += [Violation("M2", f"money item #{r[0]} ({r[1]})", f"allocated {r[2]} is outside 0 … |{r[3]}|")
+            for r in conn.execute(select(i.id, i.reference, i.allocated, i.amount)
+                                  .where(or_(i.allocated < 0, i.allocated > func.abs(i.amount))).limit(20))]
+    d, c = money_items.alias("d"), money_items.alias("c")
+    out += [Violation("M3", f"allocation of item #{r[0]} against #{r[1]}",
+                      "pairs items of different partners or sides, not a debit with a credit, or nets below 0")
+            for r in conn.execute(
+                select(al.debit_item_id, al.credit_item_id).join(d, d.c.id == al.debit_item_id)
+                .join(c, c.c.id == al.credit_item_id)
+                .group_by(al.debit_item_id, al.credit_item_id, d.c.partner_id, c.c.partner_id, d.c.side, c.c.side,
+                          d.c.amount, c.c.amount)
+                .having(or_(func.sum(al.amount) < 0, d.c.partner_id != c.c.partner_id, d.c.side != c.c.side,
+                            d.c.amount <= 0, c.c.amount >= 0)).limit(20))]
+    out += [Violation("M4", f"payment {r[0]}", f"amount {r[1]} but its open item is {r[2]}")
+            for r in conn.execute(select(p.number, p.amount, i.amount).join(money_items, i.id == p.item_id)
+                                  .where(i.amount != -p.amount).limit(20))]
     return out

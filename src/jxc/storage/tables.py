@@ -98,6 +98,7 @@ partners = Table(
     Column("role", String(16), nullable=False),
     Column("lead_time_days", Integer, nullable=True),
     Column("credit_limit", Money(), nullable=True),
+    Column("payment_terms_days", Integer, nullable=True),  # 账期: days from the business date to due
     Column("phone", String(32), nullable=True),
     Column("address", String(300), nullable=True),
     Column("active", Boolean, nullable=False, default=True),
@@ -382,4 +383,12 @@ api_tokens = Table(
 
 # Tables of other areas live in their own modules on the same `metadata`; importing them
 # here makes `metadata` complete wherever tables.py is imported.
-from jxc.storage import tables_api, tables_chat, tables_counting, tables_ingest, tables_stock, tables_trade  # noqa: E402,F401
+from jxc.storage import (  # noqa: E402,F401
+    tables_api,
+    tables_chat,
+    tables_counting,
+    tables_ingest,
+    tables_money,
+    tables_stock,
+    tables_trade,
+)

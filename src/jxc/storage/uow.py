@@ -18,6 +18,7 @@ from jxc.storage.counting_repo import SqlCountingRepository
 from jxc.storage.documents import SqlDocumentRepository
 from jxc.storage.engine import WRITE, Driver
 from jxc.storage.ingest_repo import SqlIngestRepository
+from jxc.storage.money_repo import SqlMoneyRepository
 from jxc.storage.repositories import (
     SqlAuditLog,
     SqlBalanceRepository,
@@ -58,6 +59,7 @@ class SqlUnitOfWork:
         self.counting = SqlCountingRepository(conn)
         self.chat = SqlChatRepository(conn)
         self.ingest = SqlIngestRepository(conn)
+        self.money = SqlMoneyRepository(conn)
         return self
 
     def __exit__(self, *exc: object) -> None:

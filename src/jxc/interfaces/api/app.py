@@ -25,6 +25,7 @@ from jxc.interfaces.api import (
     routes_ingest,
     routes_live,
     routes_masterdata,
+    routes_money,
     routes_ops,
     routes_reservations,
     routes_stock,
@@ -63,7 +64,8 @@ def create_app(app: App, run_worker: bool = False) -> FastAPI:
     api.state.metrics = RequestMetrics()
     api.add_middleware(MetricsMiddleware, metrics=api.state.metrics)  # per-route latency for /ops, /metrics
     for router in (routes_auth.router, routes_documents.router, routes_stock.router, routes_live.router,
-                   routes_ops.router, routes_reservations.router, *routes_masterdata.routers()):
+                   routes_ops.router, routes_reservations.router, *routes_masterdata.routers(),
+                   routes_money.router):
         api.include_router(router)
     api.include_router(routes_chat_orders.router)
     api.include_router(routes_ingest.router)

@@ -1,0 +1,517 @@
+"""应收应付 — receivables and payables raised by posting, receipts and payments, allocation (核销),
+statements (对账单), ageing (账龄), the credit check and no-stock trading (无库存版).
+
+Guarantees:
+- A posted sales delivery / return or purchase receipt / return with a partner
+  raises its open item in the SAME unit of work as the posting (`raise_for_document`
+  is called by the documents service); a reversal of the document reverses the item
+  in the reversal's unit of work. Nothing is raised for a zero amount (no partner,
+  or no priced line): a counter sale without a customer is paid at the till.
+- Every item is append-only; its `allocated` is the sum of its allocation rows
+  and never exceeds its amount; a payment never allocates more than it has open
+  (over-allocation is refused with OVER_ALLOCATION, nothing is written).
+- Reversing a payment or document releases its allocations (negative rows) and
+  nets it against its reversal item: what it paid becomes a credit again.
+- Receipts and payments write their audit record and `payment.*` outbox event
+  in the same transaction; an idempotency key returns the first payment.
+- Partner balance = Σ item amounts = Σ open remainders (debits − credits);
+  a statement's opening + movements = closing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from jxc.domain import ledger
+from jxc.domain import money as m
+from jxc.domain.documents import number as doc_number
+from jxc.domain.errors import Conflict, DomainError, NotFound, Problems
+from jxc.domain.quantities import ZERO, money, to_decimal
+from jxc.domain.settings import with_defaults
+from jxc.services.access import require
+from jxc.services.ports import AuditEntry, OutboxMessage, UnitOfWork
+from jxc.services.posting import Actor, utc
+
+UowFactory = Callable[[], UnitOfWork]
+PERM_RECEIVE, PERM_PAY, PERM_VIEW, PERM_CREDIT = "money.receive", "money.pay", "money.view", "sales.credit_override"
+PERMISSION = {m.PaymentKind.RECEIPT: PERM_RECEIVE, m.PaymentKind.PAYMENT: PERM_PAY}
+PREFIX = {m.PaymentKind.RECEIPT: "SK", m.PaymentKind.PAYMENT: "FK"}
+NO_STOCK_KINDS = frozenset(m.DOCUMENT_SIDES)
+
+
+def _audit(uow: UnitOfWork, action: str, kind: str, oid: int, actor: Actor, now: datetime,
+           before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> None:
+    uow.audit.append(AuditEntry(action, kind, str(oid), actor.name, now, _plain(before), _plain(after),
+                                actor.ip, actor.device))
+
+
+def _plain(row: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if row is None:
+        return None
+    return {k: (str(v) if isinstance(v, Decimal | date | datetime) else v) for k, v in row.items()}
+
+
+# ── raised by posting ───────────────────────────────────────────────────────
+
+
+def no_stock(uow: UnitOfWork, kind: str) -> bool:
+    """无库存版 — trading documents post money but no stock when the book says so."""
+    return kind in NO_STOCK_KINDS and bool(with_defaults(uow.settings.all())["trading.no_stock"])
+
+
+def raise_for_document(uow: UnitOfWork, doc: Mapping[str, Any], actor: Actor, now: datetime) -> int | None:
+    """应收/应付 — the open item of a posting document (inside its unit of work); None when nothing is owed."""
+    if doc["kind"] not in m.DOCUMENT_SIDES or doc.get("partner_id") is None:
+        return None
+    side, _ = m.DOCUMENT_SIDES[doc["kind"]]
+    amount, unpriced = m.document_amount(doc["kind"], doc["lines"])
+    if amount == 0:
+        return None
+    uow.money.lock_partner(doc["partner_id"])
+    partner = uow.records.get("partners", doc["partner_id"])
+    assert partner is not None
+    at = doc["effective_at"]
+    item = {"partner_id": doc["partner_id"], "side": side.value, "kind": doc["kind"], "document_id": doc["id"],
+            "reference": doc["number"], "effective_at": at, "amount": amount, "unpriced_lines": unpriced,
+            "due_on": m.due_on(at.date(), partner.get("payment_terms_days")) if amount > 0 else None,
+            "created_by": actor.name, "created_at": now}
+    item_id = uow.money.add_item(item)
+    first = None
+    if amount < 0 and doc.get("source_document_id"):
+        src = uow.money.item_of_document(doc["source_document_id"])
+        first = src["id"] if src else None
+    _apply(uow, {**item, "id": item_id, "allocated": ZERO}, actor, now, prefer=first)
+    uow.outbox.add(OutboxMessage(f"{side.value}.raised", "money_item", str(item_id),
+                                 {"item_id": item_id, "partner_id": doc["partner_id"], "document_id": doc["id"],
+                                  "reference": doc["number"], "amount": str(amount), "unpriced_lines": unpriced},
+                                 now))
+    return item_id
+
+
+def reverse_for_document(uow: UnitOfWork, doc: Mapping[str, Any], actor: Actor, now: datetime,
+                         effective_at: datetime | None) -> int | None:
+    """红冲 — the document's open item is reversed with it (its allocations become credits again)."""
+    item = uow.money.item_of_document(doc["id"])
+    if item is None:
+        return None
+    uow.money.lock_partner(item["partner_id"])
+    return _reverse_item(uow, item, actor, now, utc(effective_at) if effective_at else now, "reversal")
+
+
+def _reverse_item(uow: UnitOfWork, item: Mapping[str, Any], actor: Actor, now: datetime, at: datetime,
+                  kind: str) -> int:
+    _release(uow, item["id"], at, actor, now)
+    rid = uow.money.add_item({"partner_id": item["partner_id"], "side": item["side"], "kind": kind,
+                              "document_id": item["document_id"], "payment_id": item["payment_id"],
+                              "account_id": item["account_id"], "reference": item["reference"],
+                              "effective_at": at, "amount": -item["amount"], "reverses_id": item["id"],
+                              "due_on": None, "created_by": actor.name, "created_at": now})
+    debit, credit = (item["id"], rid) if item["amount"] > 0 else (rid, item["id"])
+    uow.money.allocate(debit, credit, abs(item["amount"]), max(at, item["effective_at"]), actor.name, now)
+    return rid
+
+
+def _release(uow: UnitOfWork, item_id: int, at: datetime, actor: Actor, now: datetime) -> None:
+    for pair in uow.money.allocations_of(item_id):
+        uow.money.allocate(pair["debit_item_id"], pair["credit_item_id"], -pair["amount"],
+                           max(at, pair["effective_at"]), actor.name, now)
+
+
+def _remaining(item: Mapping[str, Any]) -> Decimal:
+    return abs(item["amount"]) - item["allocated"]
+
+
+def _apply(uow: UnitOfWork, item: Mapping[str, Any], actor: Actor, now: datetime, prefer: int | None = None,
+           limit: Decimal | None = None) -> Decimal:
+    """Allocate an item against the opposite-signed open items of its partner, oldest first."""
+    left = _remaining(item) if limit is None else limit
+    sign = 1 if item["amount"] > 0 else -1
+    others = [o for o in uow.money.open_items(item["partner_id"], item["side"], lock=True)
+              if o["amount"] * sign < 0 and o["id"] != item["id"]]
+    others.sort(key=lambda o: (o["id"] != prefer, o["effective_at"], o["id"]))
+    plan = m.oldest_first(left, [m.Open(o["id"], _remaining(o), (i,)) for i, o in enumerate(others)])
+    by_id = {o["id"]: o for o in others}
+    for oid, amt in plan:
+        debit, credit = (item["id"], oid) if sign > 0 else (oid, item["id"])
+        uow.money.allocate(debit, credit, amt, max(item["effective_at"], by_id[oid]["effective_at"]), actor.name, now)
+    return sum((a for _, a in plan), ZERO)
+
+
+# ── accounts (资金账户) ───────────────────────────────────────────────────────
+
+
+def create_account(f: UowFactory, code: str, name: str, kind: str, actor: Actor, now: datetime) -> int:
+    """新建资金账户 — cash 现金, bank 银行, wechat 微信, alipay 支付宝 (master data)."""
+    require(actor, "masterdata.edit")
+    p = Problems()
+    code, name = (code or "").strip(), (name or "").strip()
+    if not code:
+        p.add("VALUE_REQUIRED", "code", "账户编码不能为空", "code is required")
+    if not name:
+        p.add("VALUE_REQUIRED", "name", "账户名称不能为空", "name is required")
+    if kind not in m.AccountKind._value2member_map_:
+        p.add("VALUE_INVALID", "kind", "账户类型应为 cash/bank/wechat/alipay（现金/银行/微信/支付宝）",
+              "kind must be cash, bank, wechat or alipay")
+    with f() as uow:
+        if code and uow.money.account(code=code) is not None:
+            p.add("CODE_TAKEN", "code", f"账户编码“{code}”已被占用", f"account code '{code}' is already used")
+        p.raise_if_any()
+        values = {"code": code, "name": name, "kind": kind, "active": True, "version": 1, "updated_at": now}
+        aid = uow.money.add_account(values)
+        _audit(uow, "account.create", "money_account", aid, actor, now, None, values)
+        uow.commit()
+        return aid
+
+
+def accounts(f: UowFactory, actor: Actor, at: datetime | None = None) -> list[dict[str, Any]]:
+    """资金账户余额 — money in each account from receipts and payments (as of ``at``)."""
+    require(actor, PERM_VIEW)
+    with f() as uow:
+        bal = uow.money.account_balances(at)
+        rows = uow.money.accounts()
+        return [{**r, "balance": bal.get(r["id"], ZERO)} for r in rows]
+
+
+# ── receipts and payments (收款单 / 付款单) ─────────────────────────────────────
+
+
+@dataclass(frozen=True)
+class PaymentInput:
+    """收付款输入 — allocations: None = oldest first; () = none (all a prepayment); else [(item id, amount)]."""
+
+    kind: m.PaymentKind
+    partner_id: int
+    account_id: int
+    amount: Any
+    effective_at: datetime | None = None
+    allocations: Sequence[tuple[int, Any]] | None = None
+    remark: str | None = None
+    idempotency_key: str | None = None
+
+
+def _hash(inp: PaymentInput, amount: Decimal) -> str:
+    """A retry without a business time gets "now" again: the key compares what the caller sent."""
+    at = utc(inp.effective_at).isoformat() if inp.effective_at else None
+    body = [inp.kind.value, inp.partner_id, inp.account_id, str(amount.normalize()), at,
+            None if inp.allocations is None else [[i, str(a)] for i, a in inp.allocations], inp.remark]
+    return hashlib.sha256(json.dumps(body).encode()).hexdigest()
+
+
+def _amount(raw: Any, field: str, p: Problems) -> Decimal:
+    try:
+        value = to_decimal(raw, field)
+    except DomainError as exc:
+        p.add(exc.code, field, exc.message_zh, exc.message_en)
+        return ZERO
+    if value <= 0:
+        p.add("VALUE_INVALID", field, "金额必须大于 0", "the amount must be greater than 0")
+    elif money(value) != value:
+        p.add("VALUE_INVALID", field, "金额最多 4 位小数", "an amount has at most 4 decimal places")
+    return value
+
+
+def record_payment(f: UowFactory, inp: PaymentInput, actor: Actor, now: datetime) -> int:
+    """收款 / 付款 — money into or out of an account, allocated to open items; the rest is a prepayment."""
+    require(actor, PERMISSION[inp.kind])
+    side = m.PAYMENT_SIDE[inp.kind]
+    p = Problems()
+    amount = _amount(inp.amount, "amount", p)
+    at = utc(inp.effective_at or now)
+    wanted = [(int(i), _amount(a, f"allocations[{n}].amount", p)) for n, (i, a) in enumerate(inp.allocations or ())]
+    digest = _hash(inp, amount)
+    with f() as uow:
+        if inp.idempotency_key:
+            done = uow.money.payment(key=inp.idempotency_key)
+            if done is not None:
+                if done["request_hash"] != digest:
+                    raise DomainError("IDEMPOTENCY_MISMATCH", f"幂等键 {inp.idempotency_key} 已用于另一笔收付款",
+                                      f"idempotency key {inp.idempotency_key} was used for a different payment",
+                                      field="idempotency_key", details={"payment_id": done["id"]})
+                return done["id"]
+        partner = uow.records.get("partners", inp.partner_id)
+        role = "customer" if side is m.Side.RECEIVABLE else "supplier"
+        if partner is None:
+            p.add("NOT_FOUND", "partner_id", f"往来单位 {inp.partner_id} 不存在", f"partner {inp.partner_id} does not exist")
+        elif partner["role"] not in (role, "both"):
+            p.add("VALUE_INVALID", "partner_id", f"{partner['name']} 不是{'客户' if role == 'customer' else '供应商'}",
+                  f"{partner['name']} is not a {role}")
+        account = uow.money.account(inp.account_id)
+        if account is None:
+            p.add("NOT_FOUND", "account_id", f"资金账户 {inp.account_id} 不存在", f"account {inp.account_id} does not exist")
+        elif not account["active"]:
+            p.add("INACTIVE", "account_id", f"资金账户 {account['name']} 已停用", f"account {account['name']} is deactivated")
+        p.raise_if_any()
+        ledger.check_period_open(at, uow.book.lock_head().closed_until)
+        uow.money.lock_partner(inp.partner_id)
+        number = doc_number(PREFIX[inp.kind], now.date(), uow.documents.next_number(PREFIX[inp.kind], f"{now:%Y%m%d}"))
+        pid = uow.money.add_payment({"number": number, "kind": inp.kind.value, "partner_id": inp.partner_id,
+                                     "account_id": inp.account_id, "amount": amount, "effective_at": at,
+                                     "state": "posted", "idempotency_key": inp.idempotency_key,
+                                     "request_hash": digest, "remark": inp.remark, "created_by": actor.name,
+                                     "created_at": now})
+        item = {"partner_id": inp.partner_id, "side": side.value, "kind": inp.kind.value, "payment_id": pid,
+                "account_id": inp.account_id, "reference": number, "effective_at": at, "amount": -amount,
+                "due_on": None, "created_by": actor.name, "created_at": now}
+        item_id = uow.money.add_item(item)
+        uow.money.update_payment(pid, {"item_id": item_id})
+        allocated = _allocate(uow, {**item, "id": item_id, "allocated": ZERO}, inp.allocations is None, wanted,
+                              actor, now)
+        after = {"number": number, "kind": inp.kind.value, "partner_id": inp.partner_id,
+                 "account_id": inp.account_id, "amount": amount, "effective_at": at, "allocated": allocated}
+        _audit(uow, "payment.record", "payment", pid, actor, now, None, after)
+        uow.outbox.add(OutboxMessage("payment.recorded", "payment", str(pid),
+                                     _plain({**after, "payment_id": pid, "unallocated": amount - allocated}) or {},
+                                     now))
+        uow.commit()
+        return pid
+
+
+def _allocate(uow: UnitOfWork, item: Mapping[str, Any], oldest: bool, wanted: Sequence[tuple[int, Decimal]],
+              actor: Actor, now: datetime) -> Decimal:
+    if oldest:
+        return _apply(uow, item, actor, now)
+    opens = {o["id"]: o for o in uow.money.open_items(item["partner_id"], item["side"], lock=True)
+             if o["amount"] > 0}
+    m.check_allocation(_remaining(item), wanted, {i: _remaining(o) for i, o in opens.items()})
+    for item_id, amt in wanted:
+        uow.money.allocate(item_id, item["id"], amt, max(item["effective_at"], opens[item_id]["effective_at"]),
+                           actor.name, now)
+    return sum((a for _, a in wanted), ZERO)
+
+
+def allocate(f: UowFactory, payment_id: int, allocations: Sequence[tuple[int, Any]] | None, actor: Actor,
+             now: datetime) -> Decimal:
+    """核销 — allocate what is still unallocated of a payment (explicitly, or oldest first when None)."""
+    p = Problems()
+    wanted = [(int(i), _amount(a, f"allocations[{n}].amount", p)) for n, (i, a) in enumerate(allocations or ())]
+    p.raise_if_any()
+    with f() as uow:
+        pay = _payment(uow, payment_id)
+        require(actor, PERMISSION[m.PaymentKind(pay["kind"])])
+        if pay["state"] != "posted":
+            raise DomainError("INVALID_TRANSITION", "已红冲的收付款不能核销", "a reversed payment cannot be allocated",
+                              field="payment_id")
+        uow.money.lock_partner(pay["partner_id"])
+        item = uow.money.item(pay["item_id"])
+        assert item is not None
+        done = _allocate(uow, item, allocations is None, wanted, actor, now)
+        _audit(uow, "payment.allocate", "payment", payment_id, actor, now, {"allocated": item["allocated"]},
+               {"allocated": item["allocated"] + done, "allocations": [[i, str(a)] for i, a in wanted] or "oldest"})
+        uow.outbox.add(OutboxMessage("payment.allocated", "payment", str(payment_id),
+                                     {"payment_id": payment_id, "allocated": str(done)}, now))
+        uow.commit()
+        return done
+
+
+def reverse_payment(f: UowFactory, payment_id: int, reason: str, actor: Actor, now: datetime,
+                    effective_at: datetime | None = None) -> int:
+    """红冲收付款 — money back out of (into) the account; its allocations are released."""
+    if not (reason or "").strip():
+        raise DomainError("REASON_REQUIRED", "红冲必须填写原因", "a reversal needs a reason", field="reason")
+    with f() as uow:
+        pay = _payment(uow, payment_id, lock=True)
+        require(actor, PERMISSION[m.PaymentKind(pay["kind"])])
+        if pay["state"] != "posted":
+            raise Conflict("ALREADY_REVERSED", f"收付款 {pay['number']} 已红冲", f"payment {pay['number']} was already reversed",
+                           field="payment_id")
+        at = utc(effective_at) if effective_at else now
+        ledger.check_period_open(at, uow.book.lock_head().closed_until)
+        uow.money.lock_partner(pay["partner_id"])
+        item = uow.money.item(pay["item_id"])
+        assert item is not None
+        rid = _reverse_item(uow, item, actor, now, max(at, item["effective_at"]), "reversal")
+        uow.money.update_payment(payment_id, {"state": "reversed", "reversal_item_id": rid, "reason": reason,
+                                              "reversed_by": actor.name, "reversed_at": now})
+        _audit(uow, "payment.reverse", "payment", payment_id, actor, now, {"state": "posted"},
+               {"state": "reversed", "reason": reason, "reversal_item_id": rid})
+        uow.outbox.add(OutboxMessage("payment.reversed", "payment", str(payment_id),
+                                     {"payment_id": payment_id, "number": pay["number"], "reason": reason}, now))
+        uow.commit()
+        return rid
+
+
+def _payment(uow: UnitOfWork, payment_id: int, lock: bool = False) -> dict[str, Any]:
+    pay = uow.money.payment(payment_id, lock=lock)
+    if pay is None:
+        raise NotFound("NOT_FOUND", f"收付款单 {payment_id} 不存在", f"payment {payment_id} does not exist",
+                       field="payment_id")
+    return pay
+
+
+def get_payment(f: UowFactory, payment_id: int, actor: Actor) -> dict[str, Any]:
+    require(actor, PERM_VIEW)
+    with f() as uow:
+        pay = _payment(uow, payment_id)
+        pay["allocations"] = uow.money.allocations_of(pay["item_id"]) if pay["item_id"] else []
+        item = uow.money.item(pay["item_id"]) if pay["item_id"] else None
+        pay["unallocated"] = _remaining(item) if item else ZERO
+        return pay
+
+
+# ── reads: balances, statements, ageing ─────────────────────────────────────
+
+
+def side_of(partner: Mapping[str, Any], side: str | None) -> m.Side:
+    if side:
+        return m.Side(side)
+    if partner["role"] == "both":
+        raise DomainError("VALUE_REQUIRED", "该单位既是客户又是供应商，请指定 side（receivable/payable）",
+                          "the partner is both customer and supplier; choose side receivable or payable", field="side")
+    return m.Side.RECEIVABLE if partner["role"] == "customer" else m.Side.PAYABLE
+
+
+def _partner(uow: UnitOfWork, partner_id: int) -> dict[str, Any]:
+    partner = uow.records.get("partners", partner_id)
+    if partner is None:
+        raise NotFound("NOT_FOUND", f"往来单位 {partner_id} 不存在", f"partner {partner_id} does not exist",
+                       field="partner_id")
+    return partner
+
+
+def statement(f: UowFactory, partner_id: int, since: datetime, before: datetime, actor: Actor,
+              side: str | None = None) -> dict[str, Any]:
+    """对账单 — opening balance, every movement in [since, before) with its reference, closing balance."""
+    require(actor, PERM_VIEW)
+    with f() as uow:
+        partner = _partner(uow, partner_id)
+        s = side_of(partner, side)
+        opening = uow.money.balance(partner_id, s.value, before=since)
+        running, rows = opening, []
+        for it in uow.money.movements(partner_id, s.value, since, before):
+            running += it["amount"]
+            rows.append({"item_id": it["id"], "effective_at": it["effective_at"], "kind": it["kind"],
+                         "label_zh": m.ITEM_LABELS.get(it["kind"], (it["kind"],))[0], "reference": it["reference"],
+                         "document_id": it["document_id"], "payment_id": it["payment_id"],
+                         "debit": it["amount"] if it["amount"] > 0 else ZERO,
+                         "credit": -it["amount"] if it["amount"] < 0 else ZERO,
+                         "due_on": it["due_on"], "balance": running})
+        return {"partner_id": partner_id, "partner_code": partner["code"], "partner_name": partner["name"],
+                "side": s.value, "since": since, "before": before, "opening": opening, "movements": rows,
+                "debits": sum((r["debit"] for r in rows), ZERO), "credits": sum((r["credit"] for r in rows), ZERO),
+                "closing": running}
+
+
+def ageing(f: UowFactory, side: str, as_of: datetime, as_of_day: date, actor: Actor,
+           partner_id: int | None = None) -> dict[str, Any]:
+    """账龄 — open items as of ``as_of`` by days overdue on ``as_of_day``, per partner, with totals."""
+    require(actor, PERM_VIEW)
+    s = m.Side(side)
+    with f() as uow:
+        rows = uow.money.open_as_of(s.value, as_of, partner_id)
+        aged = m.age([m.AgedItem(r["partner_id"], r["open"], r["due_on"]) for r in rows], as_of_day)
+        names = uow.money.partner_names(aged)
+    out = [{"partner_id": pid, "partner_code": names[pid][0], "partner_name": names[pid][1], **vals}
+           for pid, vals in sorted(aged.items())]
+    keys = (*m.BUCKETS, "credit", "balance")
+    return {"side": s.value, "as_of": as_of, "partners": out,
+            "totals": {k: sum((r[k] for r in out), ZERO) for k in keys}}
+
+
+def balances(f: UowFactory, side: str, actor: Actor, partner_ids: Sequence[int] | None = None) -> list[dict[str, Any]]:
+    """往来余额 — each partner's balance (Σ items), with credit limit and terms."""
+    require(actor, PERM_VIEW)
+    with f() as uow:
+        bal = uow.money.partner_balances(m.Side(side).value, partner_ids)
+        out = []
+        for pid, amount in sorted(bal.items()):
+            partner = uow.records.get("partners", pid) or {}
+            out.append({"partner_id": pid, "partner_code": partner.get("code"), "partner_name": partner.get("name"),
+                        "side": side, "balance": amount, "credit_limit": partner.get("credit_limit"),
+                        "payment_terms_days": partner.get("payment_terms_days")})
+        return out
+
+
+def trading_profit(f: UowFactory, since: datetime, before: datetime, actor: Actor) -> dict[str, Decimal]:
+    """贸易毛利 — billed sales − billed purchases (net of returns and reversals) in [since, before).
+
+    The no-stock trader's profit (无库存版): it never holds stock, so what it bought in
+    the period is what it sold. A stock-holding business uses cost of goods sold instead."""
+    require(actor, PERM_VIEW)
+    with f() as uow:
+        totals = uow.money.document_totals(since, before)
+    sales, purchases = totals.get("receivable", ZERO), totals.get("payable", ZERO)
+    return {"sales": sales, "purchases": purchases, "profit": sales - purchases}
+
+
+def open_items(f: UowFactory, actor: Actor, after: int | None, limit: int, partner_id: int | None = None,
+               side: str | None = None, open_only: bool = True) -> list[dict[str, Any]]:
+    require(actor, PERM_VIEW)
+    with f() as uow:
+        return [{**r, "open": (1 if r["amount"] > 0 else -1) * _remaining(r)}
+                for r in uow.money.page_items(after, limit, partner_id, side, open_only)]
+
+
+def page_payments(f: UowFactory, actor: Actor, after: int | None, limit: int, **filters: Any) -> list[dict[str, Any]]:
+    require(actor, PERM_VIEW)
+    with f() as uow:
+        return uow.money.page_payments(after, limit, **filters)
+
+
+# ── credit check (信用额度) ───────────────────────────────────────────────────
+
+
+def order_value(order: Mapping[str, Any]) -> Decimal:
+    return sum((money(ln["qty_base"] * ln["unit_price"]) for ln in order["lines"] if ln["unit_price"] is not None), ZERO)
+
+
+def check_credit(uow: UnitOfWork, order: Mapping[str, Any], actor: Actor, now: datetime) -> None:
+    """Confirming a sales order: its value + open receivables must stay within the customer's credit limit,
+    unless someone with `sales.credit_override` approved this order's exposure (`override_credit`)."""
+    if order["kind"] != "sales":
+        return
+    partner = uow.records.get("partners", order["partner_id"])
+    if partner is None or partner.get("credit_limit") is None:
+        return
+    owed = uow.money.balance(order["partner_id"], m.Side.RECEIVABLE.value)
+    value = order_value(order)
+    exposure = owed + value
+    if exposure <= partner["credit_limit"]:
+        return
+    approved = uow.money.credit_override(order["id"])
+    if approved is not None and approved["exposure"] >= exposure:
+        return
+    raise Conflict("CREDIT_LIMIT_EXCEEDED",
+                   f"超出信用额度：{partner['name']} 未收款 {owed} + 本单 {value} = {exposure}，额度 {partner['credit_limit']}；"
+                   "请先收款，或由有“信用超额审批”权限（sales.credit_override）的人批准后再确认",
+                   f"credit limit exceeded: {partner['name']} owes {owed} + this order {value} = {exposure}, "
+                   f"limit {partner['credit_limit']}; collect payment first, or have someone with "
+                   "sales.credit_override approve the order, then confirm again",
+                   field="partner_id", details={"owed": str(owed), "order_value": str(value),
+                                                "exposure": str(exposure), "credit_limit": str(partner["credit_limit"]),
+                                                "permission": PERM_CREDIT})
+
+
+def override_credit(f: UowFactory, order_id: int, reason: str, actor: Actor, now: datetime) -> dict[str, Any]:
+    """信用超额审批 — allow this order's current exposure over the limit; audited with the reason."""
+    require(actor, PERM_CREDIT)
+    if not (reason or "").strip():
+        raise DomainError("REASON_REQUIRED", "信用超额审批必须填写原因", "a credit override needs a reason", field="reason")
+    with f() as uow:
+        order = uow.trade.get(order_id)
+        if order is None or order["kind"] != "sales":
+            raise NotFound("NOT_FOUND", f"销售订单 {order_id} 不存在", f"sales order {order_id} does not exist",
+                           field="order_id")
+        partner = _partner(uow, order["partner_id"])
+        exposure = uow.money.balance(order["partner_id"], m.Side.RECEIVABLE.value) + order_value(order)
+        values = {"order_id": order_id, "partner_id": order["partner_id"], "exposure": exposure,
+                  "credit_limit": partner.get("credit_limit"), "reason": reason, "actor": actor.name, "at": now}
+        oid = uow.money.add_credit_override(values)
+        _audit(uow, "order.credit_override", "order", order_id, actor, now, None, values)
+        uow.outbox.add(OutboxMessage("order.credit_overridden", "order", str(order_id), _plain(values) or {}, now))
+        uow.commit()
+        return {**values, "id": oid}
+
+
+def ids_by_code(f: UowFactory, partner_code: str | None = None,
+                account_code: str | None = None) -> tuple[int | None, int | None]:
+    """往来单位 / 资金账户 ids from their codes (interfaces take codes from people)."""
+    with f() as uow:
+        partner = uow.records.find("partners", code=partner_code) if partner_code else None
+        account = uow.money.account(code=account_code) if account_code else None
+        return (partner["id"] if partner else None), (account["id"] if account else None)
