@@ -15,12 +15,14 @@ from sqlalchemy import Engine
 
 from jxc.config import Settings
 from jxc.services.ports import Queries, UnitOfWork, Violation
+from jxc.services.web_reads import WebReads
 from jxc.storage import backup as backups
 from jxc.storage import schema
 from jxc.storage.backup import BackupError, BackupReport, RestoreReport
 from jxc.storage.engine import make_engine
 from jxc.storage.queries import SqlQueries
 from jxc.storage.uow import SqlUnitOfWork
+from jxc.storage.web_queries import SqlWebReads
 
 
 class SystemClock:
@@ -34,6 +36,7 @@ class App:
     engine: Engine
     queries: Queries
     clock: SystemClock = field(default_factory=SystemClock)
+    web: WebReads | None = None  # the web pages' read models (set by `build`)
 
     def uow(self) -> UnitOfWork:
         return SqlUnitOfWork(self.engine)
@@ -89,4 +92,4 @@ def build(settings: Settings | None = None) -> App:
     if settings.database_url is None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.url, pool_size=settings.db_pool_size)
-    return App(settings, engine, SqlQueries(engine))
+    return App(settings, engine, SqlQueries(engine), web=SqlWebReads(engine))
