@@ -12,6 +12,7 @@ Guarantees:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -31,9 +32,13 @@ from jxc.storage.tables import (
     postings,
     product_barcodes,
     products,
+    reasons,
+    roles,
+    user_warehouses,
+    users,
     warehouses,
 )
-from jxc.storage.tables_stock import reservations
+from jxc.storage.tables_stock import channels, reservations
 from jxc.storage.tables_trade import order_lines, orders
 
 EXPORT_MAX = 50_000  # rows in one export: more is an archive, not a spreadsheet
@@ -268,6 +273,33 @@ class SqlWebReads:
     def document_ids(self, number: str) -> list[int]:
         with self.engine.connect() as conn:
             return [i for (i,) in conn.execute(select(documents.c.id).where(documents.c.number == number))]
+
+
+    # ── settings (设置) ─────────────────────────────────────────────────────────
+    def roles(self) -> list[dict[str, Any]]:
+        rows = self._all(select(roles).order_by(roles.c.builtin.desc(), roles.c.code))
+        for r in rows:
+            r["permissions"] = json.loads(r["permissions"])
+        return rows
+
+    def users(self) -> list[dict[str, Any]]:
+        u = users.c
+        rows = self._all(select(u.id, u.username, u.display_name, u.role, u.active, u.lang).order_by(u.username))
+        scope: dict[int, list[int]] = {}
+        for r in self._all(select(user_warehouses)):
+            scope.setdefault(r["user_id"], []).append(r["warehouse_id"])
+        for r in rows:
+            r["warehouses"] = sorted(scope.get(r["id"], []))
+        return rows
+
+    def reasons(self) -> list[dict[str, Any]]:
+        return self._all(select(reasons).order_by(reasons.c.kind, reasons.c.code))
+
+    def channels(self) -> list[dict[str, Any]]:
+        rows = self._all(select(channels).order_by(channels.c.code))
+        for r in rows:
+            r["warehouse_ids"] = json.loads(r["warehouse_ids"])
+        return rows
 
 
 def as_date(value: Any) -> date | None:

@@ -29,6 +29,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from jxc import __version__
+from jxc.domain.availability import STATUS_ZH
 from jxc.domain.errors import DomainError
 from jxc.interfaces.api.deps import CSRF_HEADER, SESSION_COOKIE, client, jxc
 from jxc.interfaces.api.routes_auth import policy
@@ -41,6 +42,8 @@ HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
 templates.env.add_extension("jinja2.ext.i18n")
 templates.env.filters["num"] = views.number
+templates.env.filters["money"] = views.money
+templates.env.globals.update(kind_zh=views.KIND_ZH, state_zh=views.STATE_ZH, status_zh=STATUS_ZH)
 templates.env.install_null_translations(newstyle=True)  # per request, `_` comes from the render context
 router = APIRouter(include_in_schema=False)
 
@@ -96,7 +99,8 @@ def _csrf_ok(request: Request, data: dict[str, str], v: Viewer) -> bool:
 def _render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
     app = jxc(request)
     context.setdefault("viewer", None)
-    context.update(version=__version__, zone=app.settings.zone, local=views.local, **i18n.template_context(request))
+    context.update(version=__version__, zone=app.settings.zone, local=views.local, url_with=views.url_with(request),
+                   **i18n.template_context(request))
     return templates.TemplateResponse(request, name, context, status_code=status)
 
 
@@ -186,12 +190,6 @@ def logout(request: Request, data: Form, v: Page) -> Response:
     response = RedirectResponse("/login?bye=1", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response
-
-
-@router.get("/")
-def home(request: Request, v: Page) -> Response:
-    """首页 — what waits (drafts, approvals) and what the stock is worth."""
-    return _render(request, "home.html", viewer=v, board=views.dashboard(jxc(request), v.actor))
 
 
 @router.get("/stock")
@@ -291,6 +289,10 @@ def page_error(request: Request, exc: DomainError) -> Response:
 def install(api: FastAPI) -> None:
     """Mount the pages and /static on the app (called once by `create_app`, after the API's handlers)."""
     api.state.jxc_i18n = i18n.load()  # every .po under locale/, merged; a conflict refuses to start
+    from jxc.interfaces.web import pages_admin, pages_dashboard, pages_ledger, pages_masterdata
+
+    for module in (pages_dashboard, pages_masterdata, pages_ledger, pages_admin):  # they import this module
+        api.include_router(module.router)
     api.include_router(router)
     api.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     api.add_exception_handler(LoginRequired, _login_required)

@@ -150,8 +150,31 @@ def local(at: datetime | None, zone: Any) -> str:
     return at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
+def money(value: Decimal | None) -> str:
+    """1234.5 → ¥1,234.50; None (may not see costs) → —."""
+    if value is None:
+        return "—"
+    return f"¥{value:,.2f}"
+
+
+def url_with(request: Any) -> Any:
+    """For templates: ``url_with(page=2)`` → this page's URL with ``page`` replaced (None drops it)."""
+    from urllib.parse import urlencode
+
+    def build(**changes: Any) -> str:
+        params = dict(request.query_params)
+        for k, v in changes.items():
+            if v is None or v == "":
+                params.pop(k, None)
+            else:
+                params[k] = str(v)
+        return request.url.path + ("?" + urlencode(params) if params else "")
+
+    return build
+
+
 def number(value: Decimal | None) -> str:
     """12.5000 → 12.5; 10 → 10 (never 1E+1)."""
     if value is None:
         return ""
-    return f"{value.normalize():f}"
+    return f"{Decimal(value).normalize():f}"
