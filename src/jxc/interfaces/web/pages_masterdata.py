@@ -226,6 +226,11 @@ def _values(table: str, data: dict[str, str], record: dict[str, Any] | None) -> 
     return out
 
 
+def _slot(table: str, field: str | None) -> str:
+    """Where a message shows: next to its field when the form has it, else above the form."""
+    return field if field and any(f.name == field for f in FIELDS[table]) else "_"
+
+
 @router.post("/md/{table}/save")
 def save_record(request: Request, table: str, data: Form, v: Page) -> Response:
     """保存 — create (no id) or update (id + version) through `services.masterdata`."""
@@ -247,12 +252,12 @@ def save_record(request: Request, table: str, data: Form, v: Page) -> Response:
             masterdata.update(app.uow_factory, table, rid, values, version, v.actor, app.clock.now())
     except ValidationFailed as exc:
         en = i18n.lang_of(request) == i18n.EN
-        errors = {}
+        errors: dict[str, str] = {}
         for p in exc.problems:
-            errors.setdefault(p.field or "_", p.message_en if en else p.message_zh)
+            errors.setdefault(_slot(table, p.field), p.message_en if en else p.message_zh)
         return _form_page(request, v, table, record, {**(record or {}), **data}, errors, 422)
-    except DomainError as exc:
+    except DomainError as exc:  # a version conflict, a refusal: above the form unless it names a field
         return _form_page(request, v, table, record, {**(record or {}), **data},
-                          {exc.field or "_": i18n.error_text(request, exc)}, exc.status)
+                          {_slot(table, exc.field): i18n.error_text(request, exc)}, exc.status)
     code = values.get("code") or (record or {}).get("code", "")
     return RedirectResponse(f"{LIST_URL[table]}?saved={code}", status_code=303)
