@@ -154,7 +154,7 @@ def money(value: Decimal | None) -> str:
     """1234.5 → ¥1,234.50; None (may not see costs) → —."""
     if value is None:
         return "—"
-    return f"¥{value:,.2f}"
+    return f"-¥{-value:,.2f}" if value < 0 else f"¥{value:,.2f}"
 
 
 def url_with(request: Any) -> Any:
