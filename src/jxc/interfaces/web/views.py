@@ -14,7 +14,6 @@ from typing import Any
 
 from jxc.domain.availability import STATUS_ZH
 from jxc.domain.permissions import holds
-from jxc.domain.quantities import ZERO
 from jxc.interfaces.web.i18n import N_
 from jxc.services.posting import Actor
 
@@ -50,13 +49,6 @@ class StockLine:
     status_zh: str
     qty: Decimal
     value: Decimal | None  # None: the viewer may not see costs
-
-
-@dataclass(frozen=True)
-class Dashboard:
-    drafts: int
-    pending: int
-    stock_value: Decimal | None  # None: the viewer may not see costs
 
 
 def can_see_cost(actor: Actor) -> bool:
@@ -110,19 +102,6 @@ def open_documents(app: Any, actor: Actor) -> list[dict[str, Any]]:
     rows = app.queries.open_documents(None, limit=MAX_ROWS)
     names = _warehouse_names(app)
     return [document_card(r, names) for r in rows if visible_warehouse(actor, r["warehouse_id"])]
-
-
-def dashboard(app: Any, actor: Actor) -> Dashboard:
-    """首页 — open drafts, pending approvals, and the stock value (for those who may see costs)."""
-    docs = open_documents(app, actor)
-    value: Decimal | None = None
-    if can_see_cost(actor):
-        if actor.warehouses is None:
-            value = sum((a.value for a in app.queries.balances().values()), ZERO)
-        else:
-            value = sum((ln.value or ZERO for ln in stock_lines(app, actor, limit=None)), ZERO)
-    return Dashboard(sum(1 for d in docs if d["state"] == "draft"),
-                     sum(1 for d in docs if d["state"] == "pending_approval"), value)
 
 
 def _warehouse_names(app: Any) -> dict[int, str]:
