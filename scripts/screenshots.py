@@ -1,7 +1,9 @@
 """截图 — the web UI in a real browser: log in to the demo shop, search the stock, open a row's
-"why not available" breakdown, and save screenshots at phone (360 px) and desktop (1920 px) width.
+"why not available" breakdown, then the dashboard, products, a product, the stock ledger, alerts,
+the health score and settings; screenshots at phone (360 px) and desktop (1920 px) width, plus the
+desktop pages in English (`*-desktop-en.png`).
 
-    python scripts/screenshots.py                 # → docs/screenshots/{stock,why}-phone.png, stock-desktop.png
+    python scripts/screenshots.py                 # → docs/screenshots/*.png
     python scripts/screenshots.py --out /tmp/shots
 
 Drives Debian's chromium (`apt-get install chromium fonts-noto-cjk`) through the `playwright`
@@ -94,6 +96,47 @@ def tour(base_url: str, out_dir: Path, username: str, password: str, query: str,
     return seen
 
 
+PAGES = (("dashboard", "/"), ("products", "/products"), ("product", "/products/{product}"),
+         ("ledger", "/ledger"), ("alerts", "/alerts"), ("health", "/kpi/health"), ("settings", "/settings?tab=book"))
+
+
+def pages_tour(base_url: str, out_dir: Path, username: str, password: str, product_id: int,
+               viewports: dict[str, tuple[int, int]] = VIEWPORTS, lang: str = "zh-CN") -> dict[str, str]:
+    """Log in once per viewport and screenshot the main pages (``<page>-<viewport>.png``; English
+    with ``lang="en"``: ``<page>-<viewport>-en.png``). Waits for the dashboard's charts to draw.
+    Returns {file name: the page's <h1>} so a caller can check what was shot."""
+    from playwright.sync_api import sync_playwright
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    seen: dict[str, str] = {}
+    suffix = "" if lang == "zh-CN" else f"-{lang}"
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            for vp, (width, height) in viewports.items():
+                ctx = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN")
+                if lang != "zh-CN":
+                    ctx.add_cookies([{"name": "jxc_lang", "value": lang, "url": base_url}])
+                page = ctx.new_page()
+                page.set_default_timeout(15_000)
+                page.goto(f"{base_url}/login")
+                page.fill("#username", username)
+                page.fill("#password", password)
+                page.click("#login-form button[type=submit]")
+                page.wait_for_url(f"{base_url}/")
+                for name, path in PAGES:
+                    page.goto(base_url + path.format(product=product_id))
+                    if page.locator("#chart-stock").count():
+                        page.wait_for_selector("#chart-stock[data-drawn='1']")
+                    shot = f"{name}-{vp}{suffix}.png"
+                    page.screenshot(path=str(out_dir / shot), full_page=width >= 720)
+                    seen[shot] = page.locator("h1").first.inner_text()
+                ctx.close()
+        finally:
+            browser.close()
+    return seen
+
+
 def demo_book(data_dir: Path) -> Any:
     """The 鲜邻优选 demo shop in a SQLite file, plus one chat-group order holding some 土豆."""
     from jxc.bootstrap import build
@@ -103,7 +146,7 @@ def demo_book(data_dir: Path) -> Any:
     from jxc.services.reserving import ReserveRequest, reserve
 
     app = build(Settings(data_dir=data_dir))
-    app.upgrade()
+    app.create_all()  # a throw-away book: the tables as the code has them, no migration history needed
     now = app.clock.now()
     build_demo(app.uow_factory, now, app.settings.zone)
     potato = app.queries.page_records("products", None, 1, code="SC004")[0]["id"]
@@ -123,6 +166,10 @@ def main() -> None:
         try:
             with serving(app) as url:
                 tour(url, args.out, "laoban", DEMO_PASSWORD, "土豆")
+                product = app.queries.page_records("products", None, 1, code="SC004")[0]["id"]
+                pages_tour(url, args.out, "laoban", DEMO_PASSWORD, product)
+                pages_tour(url, args.out, "laoban", DEMO_PASSWORD, product,
+                           viewports={"desktop": VIEWPORTS["desktop"]}, lang="en")
         finally:
             app.dispose()
     for shot in sorted(args.out.glob("*.png")):

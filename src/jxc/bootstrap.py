@@ -16,12 +16,14 @@ from sqlalchemy import Engine
 from jxc.config import Settings
 from jxc.services.chat_intake import ChatCatalog
 from jxc.services.ports import Queries, UnitOfWork, Violation
+from jxc.services.web_reads import WebReads
 from jxc.storage import backup as backups
 from jxc.storage import schema
 from jxc.storage.backup import BackupError, BackupReport, RestoreReport
 from jxc.storage.engine import make_engine
 from jxc.storage.queries import SqlQueries
 from jxc.storage.uow import SqlUnitOfWork
+from jxc.storage.web_queries import SqlWebReads
 
 
 class SystemClock:
@@ -36,6 +38,7 @@ class App:
     queries: Queries
     clock: SystemClock = field(default_factory=SystemClock)
     chat_catalog: ChatCatalog = field(default_factory=ChatCatalog)  # the chat-order parser's catalog cache
+    web: WebReads | None = None  # the web pages' read models (set by `build`)
 
     def uow(self) -> UnitOfWork:
         return SqlUnitOfWork(self.engine)
@@ -91,4 +94,4 @@ def build(settings: Settings | None = None) -> App:
     if settings.database_url is None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.url, pool_size=settings.db_pool_size)
-    return App(settings, engine, SqlQueries(engine))
+    return App(settings, engine, SqlQueries(engine), web=SqlWebReads(engine))

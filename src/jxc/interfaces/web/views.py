@@ -14,20 +14,24 @@ from typing import Any
 
 from jxc.domain.availability import STATUS_ZH
 from jxc.domain.permissions import holds
-from jxc.domain.quantities import ZERO
+from jxc.interfaces.web.i18n import N_
 from jxc.services.posting import Actor
 
 MAX_ROWS = 500  # a page is for people: more than this is a search that should be narrower
 MAX_PRODUCTS = 50
 
+# Labels are zh-CN message ids, marked with N_ for extraction; templates show `_(label)`.
 KIND_ZH = {
-    "opening_balance": "期初", "purchase_receipt": "采购入库", "purchase_return": "采购退货",
-    "sales_delivery": "销售出库", "sales_return": "销售退货", "transfer": "调拨", "transfer_receipt": "调拨签收",
-    "scrap": "报损", "count_adjustment": "盘盈盘亏", "status_change": "状态变更", "production_issue": "生产领料",
-    "production_receipt": "完工入库", "assembly": "组装", "disassembly": "拆卸",
+    "opening_balance": N_("期初"), "purchase_receipt": N_("采购入库"), "purchase_return": N_("采购退货"),
+    "sales_delivery": N_("销售出库"), "sales_return": N_("销售退货"), "transfer": N_("调拨"),
+    "transfer_receipt": N_("调拨签收"), "scrap": N_("报损"), "count_adjustment": N_("盘盈盘亏"),
+    "status_change": N_("状态变更"), "production_issue": N_("生产领料"), "production_receipt": N_("完工入库"),
+    "assembly": N_("组装"), "disassembly": N_("拆卸"),
 }
-STATE_ZH = {"draft": "草稿", "pending_approval": "审核中", "posted": "已生效", "reversed": "已红冲",
-            "cancelled": "已作废"}
+STATE_ZH = {"draft": N_("草稿"), "pending_approval": N_("审核中"), "posted": N_("已生效"), "reversed": N_("已红冲"),
+            "cancelled": N_("已作废")}
+# domain.availability.STATUS_ZH's labels, marked here (the domain imports nothing of ours)
+STATUS_LABELS = (N_("冻结"), N_("质检中"), N_("待上架"), N_("可用"))
 
 
 @dataclass(frozen=True)
@@ -45,13 +49,6 @@ class StockLine:
     status_zh: str
     qty: Decimal
     value: Decimal | None  # None: the viewer may not see costs
-
-
-@dataclass(frozen=True)
-class Dashboard:
-    drafts: int
-    pending: int
-    stock_value: Decimal | None  # None: the viewer may not see costs
 
 
 def can_see_cost(actor: Actor) -> bool:
@@ -107,19 +104,6 @@ def open_documents(app: Any, actor: Actor) -> list[dict[str, Any]]:
     return [document_card(r, names) for r in rows if visible_warehouse(actor, r["warehouse_id"])]
 
 
-def dashboard(app: Any, actor: Actor) -> Dashboard:
-    """首页 — open drafts, pending approvals, and the stock value (for those who may see costs)."""
-    docs = open_documents(app, actor)
-    value: Decimal | None = None
-    if can_see_cost(actor):
-        if actor.warehouses is None:
-            value = sum((a.value for a in app.queries.balances().values()), ZERO)
-        else:
-            value = sum((ln.value or ZERO for ln in stock_lines(app, actor, limit=None)), ZERO)
-    return Dashboard(sum(1 for d in docs if d["state"] == "draft"),
-                     sum(1 for d in docs if d["state"] == "pending_approval"), value)
-
-
 def _warehouse_names(app: Any) -> dict[int, str]:
     return {w["id"]: w["name"] for w in _warehouses(app).values()}
 
@@ -145,8 +129,31 @@ def local(at: datetime | None, zone: Any) -> str:
     return at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
+def money(value: Decimal | None) -> str:
+    """1234.5 → ¥1,234.50; None (may not see costs) → —."""
+    if value is None:
+        return "—"
+    return f"-¥{-value:,.2f}" if value < 0 else f"¥{value:,.2f}"
+
+
+def url_with(request: Any) -> Any:
+    """For templates: ``url_with(page=2)`` → this page's URL with ``page`` replaced (None drops it)."""
+    from urllib.parse import urlencode
+
+    def build(**changes: Any) -> str:
+        params = dict(request.query_params)
+        for k, v in changes.items():
+            if v is None or v == "":
+                params.pop(k, None)
+            else:
+                params[k] = str(v)
+        return request.url.path + ("?" + urlencode(params) if params else "")
+
+    return build
+
+
 def number(value: Decimal | None) -> str:
     """12.5000 → 12.5; 10 → 10 (never 1E+1)."""
     if value is None:
         return ""
-    return f"{value.normalize():f}"
+    return f"{Decimal(value).normalize():f}"

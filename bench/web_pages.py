@@ -1,0 +1,81 @@
+"""网页响应时间 — server time of each main page on the demo shop (`jxc serve --demo` data).
+
+    PYTHONPATH=src python bench/web_pages.py                 # SQLite file (WAL), 30 demo days
+    PYTHONPATH=src python bench/web_pages.py --days 90 --runs 30
+
+Builds the 鲜邻优选 demo book (the same `build_demo` as `jxc serve --demo`) in a temporary
+folder, logs in as the owner through the login form, then requests each page ``--runs``
+times in-process (FastAPI TestClient: routing, services, SQL and Jinja rendering; no
+network). Prints median and p95 per page and writes bench/results/web_pages.json.
+The budget is 200 ms per page (issue 7).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+RESULTS = Path(__file__).parent / "results"
+BUDGET_MS = 200.0
+PAGES = ("/", "/kpi/health", "/kpi/outbound", "/products", "/products?q=tudou", "/products?q=td",
+         "/products/{product}", "/partners", "/warehouses", "/locations", "/ledger", "/ledger?page=20",
+         "/ledger?product=SC004", "/alerts", "/audit", "/audit?page=10", "/settings?tab=book", "/stock",
+         "/documents")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--runs", type=int, default=20)
+    args = parser.parse_args()
+
+    from fastapi.testclient import TestClient
+
+    from jxc.bootstrap import build
+    from jxc.config import Settings
+    from jxc.interfaces.api.app import create_app
+    from jxc.services.demo import DEMO_PASSWORD, build_demo
+
+    with tempfile.TemporaryDirectory() as tmp:
+        app = build(Settings(data_dir=Path(tmp)))
+        app.create_all()
+        t0 = time.perf_counter()
+        summary = build_demo(app.uow_factory, app.clock.now(), app.settings.zone, days=args.days)
+        print(f"demo: {summary.products} products, {summary.postings} postings, "
+              f"built in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+        product = app.queries.page_records("products", None, 1, code="SC004")[0]["id"]
+        client = TestClient(create_app(app))
+        r = client.post("/login", data={"username": "laoban", "password": DEMO_PASSWORD}, follow_redirects=False)
+        assert r.status_code == 303, r.text
+        rows = []
+        for path in PAGES:
+            url = path.format(product=product)
+            assert client.get(url).status_code == 200, url  # warm: templates compiled, caches filled
+            times = []
+            for _ in range(args.runs):
+                start = time.perf_counter()
+                resp = client.get(url)
+                times.append((time.perf_counter() - start) * 1000)
+                assert resp.status_code == 200, url
+            times.sort()
+            p95 = times[max(0, int(len(times) * 0.95) - 1)]
+            rows.append({"page": url, "median_ms": round(statistics.median(times), 1), "p95_ms": round(p95, 1)})
+            print(f"{url:32} median {statistics.median(times):7.1f} ms   p95 {p95:7.1f} ms")
+        app.dispose()
+    RESULTS.mkdir(exist_ok=True)
+    out = {"days": args.days, "runs": args.runs, "postings": summary.postings, "pages": rows,
+           "budget_ms": BUDGET_MS}
+    (RESULTS / "web_pages.json").write_text(json.dumps(out, indent=2, ensure_ascii=False) + "\n")
+    slow = [r for r in rows if r["p95_ms"] > BUDGET_MS]
+    if slow:
+        print(f"over the {BUDGET_MS:.0f} ms budget: {[r['page'] for r in slow]}", file=sys.stderr)
+    return 1 if slow else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
