@@ -148,3 +148,18 @@ def test_a_reconnecting_client_gets_every_event_it_missed_in_order_before_ready(
         assert ids == sorted(ids) and all(i > seen for i in ids)
         assert [m["id"] for m in replayed if m["type"] == "stock.posted"] == missed
         assert m["last_event_id"] == ids[-1]
+
+
+def test_events_naming_a_warehouse_reach_only_clients_of_that_warehouse(app):
+    from jxc.interfaces.api.push import PushHub, visible
+    from jxc.services.posting import Actor
+
+    hub = PushHub(app)
+    held = {"id": 9, "event_type": "ingest.held", "aggregate": "ingest_event", "aggregate_id": "3",
+            "created_at": NOW, "payload": {"warehouse_id": 2, "message_zh": "库存异常"}}
+    (m,) = hub.messages([held])
+    assert m["warehouses"] == [2]
+    topics = frozenset({"ingest"})
+    assert visible(Actor("a", warehouses=frozenset({2})), topics, m)
+    assert not visible(Actor("b", warehouses=frozenset({1})), topics, m)
+    assert not visible(Actor("a", warehouses=frozenset({2})), frozenset({"stock"}), m)  # not subscribed

@@ -145,6 +145,8 @@ class PushHub:
             doc = self.app.queries.page_documents(p["document_id"] - 1, 1)
             if doc and doc[0]["id"] == p["document_id"]:
                 return {w for w in (doc[0]["warehouse_id"], doc[0]["to_warehouse_id"]) if w is not None}
+        if isinstance(p.get("warehouse_id"), int):  # reservations, POS/channel exceptions, …
+            return {p["warehouse_id"]}
         return set()
 
     # ── subscribers ──────────────────────────────────────────────────────────

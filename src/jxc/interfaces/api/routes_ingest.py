@@ -67,11 +67,11 @@ class ChannelBatch(BaseModel):
     events: list[ChannelEvent] = Field(min_length=1, max_length=ingest.MAX_BATCH)
 
 
-def _event(ev: EventIn) -> ingest.IngestEvent:
+def _event(ev: PosEvent | ChannelEvent) -> ingest.IngestEvent:
     where: str | int = ev.warehouse_id if ev.warehouse_id is not None else (ev.warehouse or "")
     lines = tuple(ingest.IngestLine(ln.product, ln.qty, ln.unit, ln.unit_price, ln.amount, ln.kind,
                                     ln.inventory_change, ln.lot) for ln in ev.lines)
-    return ingest.IngestEvent(ev.source_id, ev.type, where, ev.occurred_at, lines,  # type: ignore[attr-defined]
+    return ingest.IngestEvent(ev.source_id, ev.type, where, ev.occurred_at, lines,
                               ev.order_id, ev.reason, ev.remark, ev.model_dump(mode="json"))
 
 
