@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from jxc.config import Settings
-from jxc.services.chat_intake import ChatCatalog
+from jxc.services.chat_catalog import ChatCatalog
 from jxc.services.ports import Queries, UnitOfWork, Violation
 from jxc.services.web_reads import WebReads
 from jxc.storage import backup as backups

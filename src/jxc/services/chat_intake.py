@@ -25,103 +25,39 @@ Guarantees:
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from jxc.chat_orders import (
-    REVIEW_THRESHOLD,
-    Catalog,
-    ChatOrderParser,
-    OrderLine,
-    ParseResult,
-    Product,
-)
+from jxc.chat_orders import OrderLine, ParseResult
 from jxc.chat_orders.contacts import ContactHint, address_key, contact_hints, phone_key
-from jxc.chat_orders.text import normalize_key
 from jxc.chat_orders.units import normalize_decimal
 from jxc.domain.errors import NotFound, Problems
 from jxc.services import reserving, trade
 from jxc.services.access import require
+from jxc.services.chat_aliases import (
+    MAX_ALIAS,
+    MAX_TEXT,
+    PERMISSION,
+    delete_alias,
+    list_aliases,
+    record_alias,
+)
+from jxc.services.chat_catalog import BookCatalog, ChatCatalog, build_catalog
 from jxc.services.ports import AuditEntry, UnitOfWork
 from jxc.services.posting import Actor
 
+__all__ = ["MAX_ALIAS", "MAX_TEXT", "BookCatalog", "ChatCatalog", "ChatDraft", "ChatOrderInput", "ChatParse",
+           "CustomerGuess", "LineView", "build_catalog", "delete_alias", "draft_order", "guess_customer",
+           "list_aliases", "parse_message", "record_alias"]
+
 UowFactory = Callable[[], UnitOfWork]
-PERMISSION = "document.create.sales_delivery"  # who may take sales orders may take chat orders
-MAX_TEXT = 4000
-MAX_ALIAS = 50
 # How much one piece of evidence says about who is ordering.
 HINT_WEIGHT = {"phone": 0.9, "room": 0.7, "estate": 0.25, "name": 0.5}
 GUESS_MIN = 0.6  # a customer is guessed only at or above this score ...
 GUESS_MARGIN = 0.2  # ... and this far ahead of the next candidate
-
-
-@dataclass(frozen=True)
-class BookCatalog:
-    """一个账套的解析目录 — the parser for one fingerprint, and how SKUs map to product rows."""
-
-    revision: tuple[Any, ...]
-    parser: ChatOrderParser
-    product_ids: dict[str, int]
-    base_units: dict[str, str]
-    factors: dict[str, dict[str, Decimal]]  # sku -> {unit: base units per unit}
-
-    def qty_base(self, line: OrderLine) -> Decimal | None:
-        """The line's quantity in base units, or None when its unit has no conversion."""
-        if line.unit == self.base_units.get(line.sku):
-            return line.qty
-        factor = self.factors.get(line.sku, {}).get(line.unit)
-        return None if factor is None else line.qty * factor
-
-
-def build_catalog(rows: Iterable[dict[str, Any]], revision: tuple[Any, ...] = (),
-                  review_threshold: float = REVIEW_THRESHOLD) -> BookCatalog:
-    """目录 — the parser's Catalog from product rows (see `ChatRepository.catalog_rows`)."""
-    products, learned, ids, units, factors = [], [], {}, {}, {}
-    for r in rows:
-        conversions = tuple((u, Decimal(f)) for u, f in r["units"])
-        products.append(Product(sku=r["code"], name=r["name"], unit=r["base_unit"], spec=r["spec"] or "",
-                                barcode=r["barcodes"][0] if r["barcodes"] else "", units=conversions))
-        learned += [(r["code"], alias) for alias in r["aliases"]]
-        ids[r["code"]], units[r["code"]], factors[r["code"]] = r["id"], r["base_unit"], dict(conversions)
-    catalog = Catalog(products=tuple(products), learned_aliases=tuple(learned))
-    return BookCatalog(revision, ChatOrderParser(catalog, review_threshold), ids, units, factors)
-
-
-class ChatCatalog:
-    """目录缓存 — the book's parser, rebuilt only when its fingerprint changes (thread-safe).
-
-    One instance per book lives on the `App` (bootstrap); `builds` counts rebuilds."""
-
-    def __init__(self, review_threshold: float = REVIEW_THRESHOLD) -> None:
-        self.review_threshold = review_threshold
-        self.builds = 0
-        self._lock = threading.Lock()
-        self._state: BookCatalog | None = None
-
-    def current(self, uow: UnitOfWork) -> BookCatalog:
-        revision = uow.chat.catalog_revision()
-        state = self._state
-        if state is not None and state.revision == revision:
-            return state
-        with self._lock:
-            state = self._state
-            if state is None or state.revision != revision:
-                state = build_catalog(uow.chat.catalog_rows(), revision, self.review_threshold)
-                self._state = state
-                self.builds += 1
-            return state
-
-    def parser(self, f: UowFactory) -> ChatOrderParser:
-        """The book's parser as of now (CLI, bench)."""
-        with f() as uow:
-            return self.current(uow).parser
-
-    def invalidate(self) -> None:
-        self._state = None
 
 
 # ── parse ──────────────────────────────────────────────────────────────────────
@@ -386,91 +322,3 @@ def _apply_corrections(f: UowFactory, catalog: ChatCatalog, parse: ChatParse, re
     for index, product_id in req.corrections:
         record_alias(f, catalog, by_index[index].line.evidence["product_text"], product_id, actor, now, req.text)
     return parse_message(f, catalog, req.text, actor, now, req.warehouse_id, today)
-
-
-# ── learned aliases ───────────────────────────────────────────────────────────
-
-
-def _alias_json(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in row.items()}
-
-
-def _clean_alias(alias: str) -> tuple[str, str]:
-    alias = (alias or "").strip()
-    key = normalize_key(alias)
-    problems = Problems()
-    if not alias:
-        problems.add("VALUE_REQUIRED", "alias", "别名不能为空：填顾客消息里的说法", "alias is required: the customer's words")
-    elif len(alias) > MAX_ALIAS:
-        problems.add("VALUE_INVALID", "alias", f"别名最长 {MAX_ALIAS} 字", f"an alias has at most {MAX_ALIAS} characters")
-    elif not re.search(r"[^\W\d_]", key):
-        problems.add("VALUE_INVALID", "alias", "别名必须含有文字（不能只是数字或符号）",
-                     "an alias needs letters or characters, not only digits or symbols")
-    problems.raise_if_any()
-    return alias, key
-
-
-def record_alias(f: UowFactory, catalog: ChatCatalog, alias: str, product_id: int, actor: Actor, now: datetime,
-                 source_text: str | None = None) -> dict[str, Any]:
-    """记住更正 — the clerk says ``alias`` (the customer's words) means ``product_id``; the same
-    phrasing matches it next time, in every process. An existing alias is overridden."""
-    require(actor, PERMISSION)
-    alias, key = _clean_alias(alias)
-    with f() as uow:
-        product = uow.records.get("products", product_id)
-        if product is None:
-            raise NotFound("NOT_FOUND", f"商品 {product_id} 不存在", f"product {product_id} does not exist",
-                           field="product_id")
-        if not product["active"]:
-            p = Problems()
-            p.add("INACTIVE", "product_id", f"商品 {product['code']} 已停用", f"product {product['code']} is deactivated")
-            p.raise_if_any()
-        values = {"alias": alias, "product_id": product_id, "active": True, "source_text": (source_text or None)
-                  and source_text[:MAX_TEXT], "updated_by": actor.name, "updated_at": now}
-        before = uow.chat.alias(alias_key=key)
-        alias_id = None if before is not None else uow.chat.insert_alias(
-            {**values, "alias_key": key, "created_by": actor.name, "created_at": now, "version": 1})
-        if alias_id is not None:
-            action, old = "chat_alias.create", None
-        else:
-            before = before or uow.chat.alias(alias_key=key)  # taken concurrently: override it
-            assert before is not None
-            alias_id = before["id"]
-            uow.chat.update_alias(alias_id, values)
-            action = "chat_alias.update"
-            old = {"alias": before["alias"], "product_id": before["product_id"], "active": before["active"]}
-        uow.audit.append(AuditEntry(action, "chat_alias", str(alias_id), actor.name, now, old,
-                                    {"alias": alias, "product_id": product_id, "product_code": product["code"],
-                                     "active": True}, actor.ip, actor.device))
-        row = uow.chat.alias(alias_id=alias_id)
-        uow.commit()
-    catalog.invalidate()
-    assert row is not None
-    return _alias_json(row)
-
-
-def delete_alias(f: UowFactory, catalog: ChatCatalog, alias_id: int, actor: Actor, now: datetime) -> dict[str, Any]:
-    """忘记别名 — deactivate a learned alias (kept, with its history in the audit log)."""
-    require(actor, PERMISSION)
-    with f() as uow:
-        row = uow.chat.alias(alias_id=alias_id)
-        if row is None or not row["active"]:
-            raise NotFound("NOT_FOUND", f"别名 {alias_id} 不存在或已删除", f"alias {alias_id} does not exist or was removed",
-                           field="alias_id")
-        uow.chat.update_alias(alias_id, {"active": False, "updated_by": actor.name, "updated_at": now})
-        uow.audit.append(AuditEntry("chat_alias.delete", "chat_alias", str(alias_id), actor.name, now,
-                                    {"alias": row["alias"], "product_id": row["product_id"], "active": True},
-                                    {"active": False}, actor.ip, actor.device))
-        after = uow.chat.alias(alias_id=alias_id)
-        uow.commit()
-    catalog.invalidate()
-    assert after is not None
-    return _alias_json(after)
-
-
-def list_aliases(f: UowFactory, actor: Actor, product_id: int | None = None, include_inactive: bool = False,
-                 limit: int = 500) -> list[dict[str, Any]]:
-    """别名列表 — learned aliases with who taught them and when."""
-    require(actor, PERMISSION)
-    with f() as uow:
-        return [_alias_json(r) for r in uow.chat.aliases(product_id, include_inactive, limit)]
