@@ -266,7 +266,7 @@ async def _login_required(request: Request, _exc: Exception) -> Response:
 
 def _is_page(request: Request) -> bool:
     path = request.url.path
-    return not (path.startswith("/api/") or path == "/api" or path.startswith("/static/") or path == "/healthz")
+    return not (path.startswith(("/api/", "/static/")) or path in ("/api", "/healthz", "/metrics"))
 
 
 def page_error(request: Request, exc: DomainError) -> Response:
