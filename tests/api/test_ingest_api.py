@@ -169,6 +169,8 @@ def test_refusals_401_403_404_422(api, shop, owner):
     buyer = api.token(api.user("xiaoli", "purchaser"))  # buys, never sells
     r = api.client.post("/api/v1/ingest/pos", json=batch, headers=buyer)
     assert r.status_code == 403 and r.json()["code"] == "PERMISSION_DENIED"
+    narrow = api.token("laoban", ("masterdata.edit",))  # a device token that neither sells nor reads reports
+    assert api.client.get("/api/v1/ingest/events", headers=narrow).status_code == 403
     other = api.client.post("/api/v1/warehouses", json={"code": "WH2", "name": "二店"}, headers=owner).json()
     cashier = api.token(api.user("shouyin", "sales", warehouses=[other["id"]]))
     res = api.client.post("/api/v1/ingest/pos", json=batch, headers=cashier).json()["results"][0]
