@@ -169,6 +169,8 @@ def test_refusals_401_403_404_422(api, shop, owner):
     buyer = api.token(api.user("xiaoli", "purchaser"))  # buys, never sells
     r = api.client.post("/api/v1/ingest/pos", json=batch, headers=buyer)
     assert r.status_code == 403 and r.json()["code"] == "PERMISSION_DENIED"
+    narrow = api.token("laoban", ("masterdata.edit",))  # a device token that neither sells nor reads reports
+    assert api.client.get("/api/v1/ingest/events", headers=narrow).status_code == 403
     other = api.client.post("/api/v1/warehouses", json={"code": "WH2", "name": "二店"}, headers=owner).json()
     cashier = api.token(api.user("shouyin", "sales", warehouses=[other["id"]]))
     res = api.client.post("/api/v1/ingest/pos", json=batch, headers=cashier).json()["results"][0]
@@ -197,3 +199,15 @@ def test_a_batch_retried_with_its_idempotency_key_replays_the_whole_answer(api, 
     again = api.client.post("/api/v1/ingest/pos", json=batch, headers=headers)
     assert first.json() == again.json() and again.headers["idempotent-replayed"] == "true"
     assert on_hand(api, shop.rice) == D(4)
+
+
+def test_a_till_sale_of_stock_reserved_for_a_channel_order_is_held_not_taken(api, shop, owner):
+    stock(api, shop, shop.rice, "5")
+    reserving.save_channel(api.app.uow_factory, "meituan", "美团", [shop.wh], SYSTEM, NOW)
+    r = api.client.post("/api/v1/ingest/channel", json={"source": "meituan", "channel": "meituan", "events": [
+        sale("M-1", item(qty="4"), kind="order", order_id="O-1")]}, headers=owner)
+    assert r.json()["applied"] == 1
+    res = pos(api, owner, sale("T-1", item(qty="3")))["results"][0]
+    assert res["result"] == "held" and res["problem"]["code"] == "STOCK_RESERVED"
+    assert on_hand(api, shop.rice) == D(5)  # the order's 4 stay promised; the till's sale waits as a draft
+    assert api.app.queries.violations() == []

@@ -34,7 +34,7 @@ ingest_events = Table(
     Column("channel_code", String(32), nullable=True),
     Column("order_ref", String(128), nullable=True),  # the channel's order id
     Column("occurred_at", UtcDateTime, nullable=False),
-    Column("status", String(16), nullable=False),  # applied / held (stock exception) / resolved
+    Column("status", String(16), nullable=False),  # applied / held (stock exception: its draft waits)
     Column("problem_code", String(64), nullable=True),
     Column("problem_zh", Text, nullable=True),
     Column("problem_en", Text, nullable=True),
@@ -46,7 +46,7 @@ ingest_events = Table(
     Column("received_by", String(64), nullable=False),
     Column("received_at", UtcDateTime, nullable=False),
     UniqueConstraint("source", "source_id", name="uq_ingest_events_source_id"),
-    CheckConstraint("status in ('applied', 'held', 'resolved')", name="status"),
+    CheckConstraint("status in ('applied', 'held')", name="status"),
     Index("ix_ingest_events_status", "status", "id"),
     Index("ix_ingest_events_order", "channel_code", "order_ref"),
 )

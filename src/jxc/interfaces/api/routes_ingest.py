@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
+from jxc.domain.permissions import holds
 from jxc.interfaces.api import pagination as pg
 from jxc.interfaces.api.deps import CurrentActor, JxcApp
 from jxc.interfaces.api.render import plain
@@ -101,6 +102,11 @@ def ingest_channel(body: ChannelBatch, actor: CurrentActor, app: JxcApp) -> dict
 
 
 def _scope(actor: Actor) -> list[int] | None:
+    """Who may read the record: sellers (their stores) and report readers; warehouses as scoped."""
+    if not (holds(actor.permissions, "document.create.sales_delivery") or holds(actor.permissions, "report.view")):
+        raise Forbidden("PERMISSION_DENIED", f"{actor.name} 没有权限查看导入记录（需销售或报表权限）",
+                        f"{actor.name} may not read ingested events (needs sales or report.view)", field=None,
+                        details={"permission": "report.view"})
     return None if actor.warehouses is None else sorted(actor.warehouses)
 
 
@@ -119,6 +125,7 @@ def events(actor: CurrentActor, app: JxcApp, cursor: pg.Cursor = None, limit: pg
 @router.get("/events/{event_id}")
 def event(event_id: pg.Id, actor: CurrentActor, app: JxcApp) -> dict[str, Any]:
     """导入事件详情 — the event as sent, its lines, result, document and reservations."""
+    _scope(actor)
     row = ingest.get_event(app.uow_factory, event_id)
     if actor.warehouses is not None and row["warehouse_id"] not in actor.warehouses:
         raise Forbidden("WAREHOUSE_NOT_PERMITTED", f"{actor.name} 无权查看该仓库/门店", f"{actor.name} may not see this warehouse",
