@@ -162,4 +162,5 @@ ERROR_CODES: dict[str, str] = {
     "INTERNAL_ERROR": "an unexpected server error; it was logged (500)",
     "WEBHOOK_URL_INVALID": "a webhook endpoint must be an https:// URL (http only for loopback)",
     "DELIVERY_NOT_RETRYABLE": "the webhook delivery is in a state that cannot be retried or discarded",
+    "SETUP_DONE": "the first-run wizard is refused: the book already has a user (409)",
 }

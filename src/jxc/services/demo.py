@@ -113,6 +113,20 @@ def build_demo(uow_factory: UowFactory, now: datetime, zone: ZoneInfo, days: int
     return DemoSummary(len(shop.items), run.postings, DEMO_USERS, business, total, run.documents, tuple(notes))
 
 
+# measured on the reference machine (docs/benchmarks.md): setup seconds, seconds per simulated day
+_RATES = {"fresh": (6.0, 0.35), "wholesale": (14.0, 0.25)}
+
+
+def default_days(business: str) -> int:
+    return 90
+
+
+def estimate_s(business: str, days: int) -> float:
+    """预计耗时 — from the rates measured on the reference machine; the progress bar refines it."""
+    setup, per_day = _RATES[business]
+    return setup + per_day * days
+
+
 def is_empty(uow_factory: UowFactory) -> bool:
     """No product and no user yet: a fresh book the demo may fill."""
     with uow_factory() as uow:

@@ -114,8 +114,22 @@ _ORIGINS = ("", "山东", "云南", "本地")
 _PRODUCE = {"叶菜", "根茎", "菌菇", "水果"}
 
 
+def sample(skus: tuple[Sku, ...], size: int) -> tuple[Sku, ...]:
+    """A smaller catalog (tests) that still spans every category: every k-th SKU."""
+    if size >= len(skus):
+        return skus
+    step = len(skus) / size
+    return tuple(skus[int(i * step)] for i in range(size))
+
+
 def fresh_catalog(size: int = 420) -> tuple[Sku, ...]:
-    """鲜邻优选 — ``size`` SKUs: every variety in its variants, then regional editions until full."""
+    """鲜邻优选 — ``size`` SKUs (spread over every category) from the 420 of the full shop."""
+    return sample(_fresh(), size)
+
+
+def _fresh() -> tuple[Sku, ...]:
+    """Every variety in its variants, then regional editions of the produce until 420."""
+    size = 420
     out: list[Sku] = []
     for origin in _ORIGINS:
         for cat, varieties, variants in FRESH:
@@ -171,8 +185,13 @@ _BRANDS = ("宏达", "东鹏", "马可波罗", "九牧", "箭牌", "伟星", "�
            "西门子", "欧普", "雷士", "海螺")
 
 
-def wholesale_catalog(size: int = 2000) -> Iterator[Sku]:
-    """宏达建材 — ``size`` SKUs: brand × item × spec across the categories, in a fixed order."""
+def wholesale_catalog(size: int = 2000) -> tuple[Sku, ...]:
+    """宏达建材 — ``size`` SKUs (spread over every category) from the 2,000 of the full wholesaler."""
+    return sample(tuple(_wholesale(2000)), size)
+
+
+def _wholesale(size: int) -> Iterator[Sku]:
+    """Brand × item × spec across the categories, in a fixed order."""
     made = 0
     for round_ in range(len(_BRANDS)):
         for ci, (cat, unit, case_unit, factor, (lo, hi), items, specs) in enumerate(WHOLESALE):

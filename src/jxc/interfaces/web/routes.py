@@ -225,3 +225,5 @@ def install(api: FastAPI) -> None:
     api.include_router(router)
     api.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     api.add_exception_handler(LoginRequired, _login_required)
+    from jxc.interfaces.web import setup  # noqa: PLC0415 — first-run wizard (it imports this module)
+    setup.install(api)
