@@ -37,7 +37,8 @@ COLUMNS = {"编码": "code", "商品编码": "code", "code": "code", "名称": "
            "基本单位": "base_unit", "unit": "base_unit", "base_unit": "base_unit", "条码": "barcode",
            "barcode": "barcode", "保质期天数": "shelf_life_days", "保质期": "shelf_life_days",
            "shelf_life_days": "shelf_life_days", "批次管理": "tracking", "tracking": "tracking",
-           "安全库存": "safety_stock", "safety_stock": "safety_stock"}
+           "安全库存": "safety_stock", "safety_stock": "safety_stock",
+           "数量": "qty", "期初数量": "qty", "qty": "qty", "成本": "cost", "单位成本": "cost", "cost": "cost"}
 _YES = {"是", "y", "yes", "lot", "true", "1", "批次"}
 
 
