@@ -19,8 +19,8 @@ from jxc.config import Settings
 from jxc.services.ports import Queries, UnitOfWork, Violation
 from jxc.storage import backup as backups
 from jxc.storage import schema
-from jxc.storage.batch import SqlBatch
 from jxc.storage.backup import BackupError, BackupReport, RestoreReport
+from jxc.storage.batch import SqlBatch
 from jxc.storage.engine import make_engine
 from jxc.storage.queries import SqlQueries
 from jxc.storage.uow import SqlUnitOfWork

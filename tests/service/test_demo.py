@@ -34,8 +34,10 @@ def test_catalogs_are_full_size_unique_and_searchable_by_pinyin_initials():
     assert {s.unit for s in fresh} >= {"斤", "盒", "袋", "个", "把"}
     lives = [s.shelf_life_days for s in fresh if s.shelf_life_days is not None]
     assert len(lives) > len(fresh) * 0.7 and min(lives) == 2 and max(lives) == 15
-    spinach = next(s for s in fresh if s.name == "菠菜")
-    assert spinach.code.startswith(initials("菠菜")) and initials("菠菜") == "BC"
+    lettuce = next(s for s in fresh if s.name == "油麦菜")
+    assert lettuce.code.startswith(initials("油麦菜")) and initials("油麦菜") == "YMC"  # typing `ymc` finds it
+    potato = next(s for s in fresh if s.name == "土豆")
+    assert potato.code == "SC004"  # the first demo's codes stay valid
     units = {s.unit for s in wholesale} | {s.case_unit for s in wholesale}
     assert units >= {"箱", "件", "片", "卷", "桶", "捆"}
     assert sum(1 for s in wholesale if s.case_unit) > 1000  # most are bought and sold in two units

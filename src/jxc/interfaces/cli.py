@@ -132,8 +132,14 @@ def worker(
 
 def _make_demo(a: App, business: str = "fresh", days: int | None = None, scale: int = 1,
                seed: int = 20260122) -> None:
-    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
-                               TimeRemainingColumn)
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     if not demo.is_empty(a.uow_factory):
         _c.out.print("已有数据，跳过演示数据 / the book has data: demo not created")

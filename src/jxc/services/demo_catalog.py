@@ -111,6 +111,12 @@ FRESH: tuple[tuple[str, tuple[tuple[str, str, int | None, int], ...], tuple[tupl
 _MARGIN = {"叶菜": "1.45", "根茎": "1.40", "菌菇": "1.45", "水果": "1.40", "肉禽": "1.28", "水产": "1.30",
            "蛋奶": "1.25", "粮油": "1.18", "调味": "1.30", "零食": "1.35", "日用": "1.30"}
 _ORIGINS = ("", "山东", "云南", "本地")
+# the codes of the first, 24-SKU demo, kept for its plain edition so scripts and habits keep working
+_LEGACY = {"菠菜": "SC001", "小白菜": "SC002", "西红柿": "SC003", "土豆": "SC004", "山药": "SC005", "黄瓜": "SC006",
+           "西兰花": "SC007", "香菜": "SC008", "蓝莓": "SG001", "草莓": "SG002", "车厘子": "SG003", "香蕉": "SG004",
+           "红富士苹果": "SG005", "西瓜": "SG006", "五花肉": "RL001", "鸡胸肉": "RL002", "土鸡蛋": "RL003",
+           "鲜牛奶": "RL004", "酸奶": "RL005", "东北大米": "LY001", "花生油": "LY002", "挂面": "LY003",
+           "原味薯片": "LS001"}
 _PRODUCE = {"叶菜", "根茎", "菌菇", "水果"}
 
 
@@ -136,7 +142,7 @@ def _fresh() -> tuple[Sku, ...]:
             if origin and cat not in _PRODUCE:
                 continue
             for variety, base_cost, life, demand in varieties:
-                for pattern, spec, unit, mult, case_unit, case_factor in variants:
+                for vi, (pattern, spec, unit, mult, case_unit, case_factor) in enumerate(variants):
                     if len(out) >= size:
                         return tuple(out)
                     name = origin + pattern.format(v=variety).removeprefix(origin)
@@ -144,7 +150,9 @@ def _fresh() -> tuple[Sku, ...]:
                             ).quantize(Decimal("0.01"))
                     share = Decimal(1) if not origin else Decimal("0.35")
                     head = initials(variety)[:4]
-                    code = f"{head}{len(out) + 1:03d}"
+                    code = f"{head}{len(out) + 1:04d}"
+                    if not origin and vi == 0 and variety in _LEGACY:
+                        code = _LEGACY[variety]
                     weighed = unit == "斤" and spec.startswith("散装") or spec.startswith("冷鲜")
                     body = f"2{len(out) + 1:06d}00000" if weighed else f"6901234{len(out) + 1:05d}"
                     out.append(Sku(code, name, spec, cat, unit, cost,

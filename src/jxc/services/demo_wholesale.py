@@ -27,7 +27,7 @@ from jxc.domain.documents import DocumentKind as K
 from jxc.services import counting, counting_close, masterdata, trade, transfers
 from jxc.services import documents as docs
 from jxc.services.demo import Run
-from jxc.services.demo_catalog import Sku, WHOLESALE, wholesale_catalog
+from jxc.services.demo_catalog import WHOLESALE, Sku, wholesale_catalog
 from jxc.services.doc_rules import DraftInput, LineInput
 from jxc.services.posting import SYSTEM, Actor
 
