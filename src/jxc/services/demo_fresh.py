@@ -344,7 +344,25 @@ def _scrap(run: Run, shop: Shop, day: date) -> None:
 
 
 def finish(run: Run, shop: Shop) -> list[str]:
-    """Leave the shop as it stands tonight: tomorrow's orders are placed, stock-outs counted."""
+    """Leave the shop as it stands tonight: tomorrow's orders placed, tomorrow's 接龙 reserved, and a
+    scrap the keeper found late waiting for the manager (未生效: it does not count yet)."""
+    last = run.day(run.days - 1)
+    at = run.at(last, 21, 50)
+    produce = [it for it in shop.items if it.sku.shelf_life_days and it.on_hand >= 3]
+    if produce:
+        it = produce[len(produce) // 2]
+        lot = next(x for x in it.lots if x[0] and x[2] >= 1)
+        doc = docs.create_draft(run.f, DraftInput(K.SCRAP, shop.store, (LineInput(it.pid, 1, lot_id=lot[0],
+                                                                                  location_id=shop.shelf),),
+                                                  effective_at=at, reason_code="damaged", remark="搬运压坏"),
+                                run.actors["cangguan"], at)
+        docs.submit(run.f, doc, run.actors["cangguan"], at)
+        lot[2] -= 1
+        lines = [trade.OrderLineInput(x.pid, 1, x.sku.unit, str(x.sku.price)) for x in produce[:6] if x.free >= 2]
+        if lines:
+            oid = trade.create_order(run.f, "sales", shop.customers["KH02"], shop.store, lines, run.actors["shouyin"],
+                                     at, needed_on=run.at(last + timedelta(days=1), 15), remark="明日微信群接龙")
+            trade.confirm_order(run.f, oid, run.actors["shouyin"], at)
     empty = sum(1 for it in shop.items if it.on_hand <= 0)
     low = sum(1 for it in shop.items if 0 < it.on_hand < it.sku.demand)
     return [f"售罄次数 stock-out events: {shop.stockouts}", f"当前缺货 SKU out of stock now: {empty}",
