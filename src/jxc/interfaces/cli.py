@@ -115,7 +115,8 @@ def serve(
     _c.out.print(f"进销存已启动 / jxc is running: [bold]http://{host}:{port}/[/bold]")
     _c.out.print(f"数据库 / database: {a.engine.dialect.name}  ·  健康检查 / health: http://{host}:{port}/healthz")
     if not with_demo:
-        _c.out.print("首次使用请运行 `jxc init` 创建老板账号 / run `jxc init` once to create the owner login")
+        _c.out.print(f"首次使用：在浏览器打开 http://{host}:{port}/setup 完成开户向导（或运行 `jxc init`）/ "
+                     "first run: open /setup in the browser for the setup wizard (or run `jxc init`)")
     uvicorn.run(create_app(a, run_worker=a.settings.worker_in_process), host=host, port=port, log_level="info")
 
 
