@@ -114,7 +114,7 @@ def build_demo(uow_factory: UowFactory, now: datetime, zone: ZoneInfo, days: int
 
 
 # measured on the reference machine (docs/benchmarks.md): setup seconds, seconds per simulated day
-_RATES = {"fresh": (7.0, 0.9), "wholesale": (10.0, 0.25)}
+_RATES = {"fresh": (7.0, 0.9), "wholesale": (9.0, 0.32)}
 
 
 def default_days(business: str) -> int:
