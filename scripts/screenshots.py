@@ -148,7 +148,7 @@ def demo_book(data_dir: Path) -> Any:
     app = build(Settings(data_dir=data_dir))
     app.create_all()  # a throw-away book: the tables as the code has them, no migration history needed
     now = app.clock.now()
-    build_demo(app.uow_factory, now, app.settings.zone)
+    build_demo(app.uow_factory, now, app.settings.zone, batch=app.batch)
     potato = app.queries.page_records("products", None, 1, code="SC004")[0]["id"]
     store = app.queries.page_records("warehouses", None, 1, code="MD01")[0]["id"]
     reserve(app.uow_factory, ReserveRequest(potato, store, "5", "微信群订单 #1024", allow_partial=True), SYSTEM, now)

@@ -6,6 +6,8 @@ unit-of-work factory, read queries and a clock; they never see storage.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -20,6 +22,7 @@ from jxc.services.web_reads import WebReads
 from jxc.storage import backup as backups
 from jxc.storage import schema
 from jxc.storage.backup import BackupError, BackupReport, RestoreReport
+from jxc.storage.batch import SqlBatch
 from jxc.storage.engine import make_engine
 from jxc.storage.queries import SqlQueries
 from jxc.storage.uow import SqlUnitOfWork
@@ -46,6 +49,12 @@ class App:
     @property
     def uow_factory(self) -> partial[UnitOfWork]:
         return partial(SqlUnitOfWork, self.engine)
+
+    @contextmanager
+    def batch(self) -> Iterator[Callable[[], UnitOfWork]]:
+        """Many service calls in one transaction (demo builder, bulk loads): each call is a savepoint."""
+        with SqlBatch(self.engine) as factory:
+            yield factory
 
     def upgrade(self) -> None:
         """Create or upgrade the schema (Alembic); safe to rerun."""

@@ -73,11 +73,13 @@ def test_period_close_refuses_going_backwards(env):
 
 
 def test_demo_builds_a_shop_whose_books_check_clean_and_is_not_built_twice(env):
-    r = runner.invoke(cli, ["demo"])
+    r = runner.invoke(cli, ["demo", "--days", "1"])
     assert r.exit_code == 0, r.output
     assert "laoban" in r.output and "demo1234" in r.output
+    assert "420 个商品 products" in r.output and "1 天 days" in r.output and "预计 / estimated" in r.output
     assert env.queries.violations() == []
     stock = runner.invoke(cli, ["stock", "--warehouse", "MD01"])
     assert "蓝莓" in stock.output
-    again = runner.invoke(cli, ["demo"])
-    assert "跳过" in again.output
+    again = runner.invoke(cli, ["demo", "--business", "wholesale"])
+    assert "跳过" in again.output  # one business per book: the second is refused, the first untouched
+    assert runner.invoke(cli, ["demo", "--business", "bakery"]).exit_code == 2

@@ -16,6 +16,7 @@ def between(html: str, start: str, end: str) -> str:
 
 
 def test_logged_out_pages_redirect_to_login_and_htmx_gets_hx_redirect(web):
+    web.user("laoban")  # a book with a user: an empty one opens the first-run wizard instead (test_setup.py)
     c = web.client()
     for path in ("/", "/stock?q=P002", "/documents"):
         r = c.get(path, follow_redirects=False)

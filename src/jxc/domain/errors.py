@@ -166,4 +166,5 @@ ERROR_CODES: dict[str, str] = {
     "OVER_ALLOCATION": "an allocation (核销) exceeds what the payment or the open item still has open (409)",
     "ALLOCATION_TARGET_INVALID": "an allocation names an item that is not an open debit of this partner and side",
     "CREDIT_LIMIT_EXCEEDED": "a sales order would take the customer over the credit limit; collect or get an override (409)",
+    "SETUP_DONE": "the first-run wizard is refused: the book already has a user (409)",
 }

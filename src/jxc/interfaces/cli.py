@@ -116,7 +116,8 @@ def serve(
     _c.out.print(f"进销存已启动 / jxc is running: [bold]http://{host}:{port}/[/bold]")
     _c.out.print(f"数据库 / database: {a.engine.dialect.name}  ·  健康检查 / health: http://{host}:{port}/healthz")
     if not with_demo:
-        _c.out.print("首次使用请运行 `jxc init` 创建老板账号 / run `jxc init` once to create the owner login")
+        _c.out.print(f"首次使用：在浏览器打开 http://{host}:{port}/setup 完成开户向导（或运行 `jxc init`）/ "
+                     "first run: open /setup in the browser for the setup wizard (or run `jxc init`)")
     uvicorn.run(create_app(a, run_worker=a.settings.worker_in_process), host=host, port=port, log_level="info")
 
 
@@ -131,14 +132,35 @@ def worker(
     raise typer.Exit(outbox_worker.run(_app(data_dir), once))
 
 
-def _make_demo(a: App) -> None:
+def _make_demo(a: App, business: str = "fresh", days: int | None = None, scale: int = 1,
+               seed: int = 20260122) -> None:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
     if not demo.is_empty(a.uow_factory):
         _c.out.print("已有数据，跳过演示数据 / the book has data: demo not created")
         return
-    _c.out.print("正在生成演示数据：鲜邻优选社区生鲜店 / building the demo shop …")
-    summary = demo.build_demo(a.uow_factory, a.clock.now(), a.settings.zone)
-    _c.out.print(f"演示数据已生成 / demo ready: {summary.products} 个商品 products, "
-                 f"{summary.postings} 笔过账 postings")
+    zh, en = demo.BUSINESSES[business]
+    total = (days if days is not None else demo.default_days(business)) * scale
+    _c.out.print(f"正在生成演示数据：{zh} / building the demo: {en} — {total} 天 days, "
+                 f"预计 / estimated ~{demo.estimate_s(business, total):.0f} s")
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("天 days"),
+               TimeElapsedColumn(), TextColumn("剩余 / left"), TimeRemainingColumn())
+    with Progress(*columns, console=_c.out, transient=False) as bar:
+        task = bar.add_task(zh, total=total)
+        summary = demo.build_demo(a.uow_factory, a.clock.now(), a.settings.zone, days=days, seed=seed,
+                                  business=business, scale=scale, batch=a.batch,
+                                  progress=lambda done, _all: bar.update(task, completed=done))
+    _c.out.print(f"演示数据已生成 / demo ready: {summary.products} 个商品 products, {summary.documents} 张单据 "
+                 f"documents, {summary.postings} 笔过账 postings, {summary.days} 天 days")
+    for note in summary.notes:
+        _c.out.print(f"  · {note}")
     table = Table("用户名 user", "角色 role", "姓名 name", "密码 password", title="演示账号 / demo logins")
     for username, role, name in summary.users:
         table.add_row(username, role, name, demo.DEMO_PASSWORD)
@@ -146,11 +168,19 @@ def _make_demo(a: App) -> None:
 
 
 @app.command("demo")
-def demo_cmd(data_dir: DataDir = None) -> None:
-    """演示数据 / create the demo shop in an empty data folder (through the real services)."""
+def demo_cmd(
+    data_dir: DataDir = None,
+    business: Annotated[str, typer.Option(help="fresh = 鲜邻优选 生鲜店 · wholesale = 宏达建材 批发")] = "fresh",
+    days: Annotated[int | None, typer.Option(min=1, help="days of history 历史天数 (default 90)")] = None,
+    scale: Annotated[int, typer.Option(min=1, help="N× the history, for load tests 压测倍数")] = 1,
+    seed: Annotated[int, typer.Option(help="random seed 随机种子 (same seed, same book)")] = 20260122,
+) -> None:
+    """演示数据 / build a demo business into an empty data folder (through the real services)."""
+    if business not in demo.BUSINESSES:
+        raise typer.BadParameter(f"可选 / choose one of: {', '.join(demo.BUSINESSES)}", param_hint="--business")
     a = _app(data_dir)
     a.upgrade()
-    _make_demo(a)
+    _make_demo(a, business, days, scale, seed)
 
 
 @app.command()

@@ -305,3 +305,5 @@ def install(api: FastAPI) -> None:
         return await json_domain(request, exc)
 
     api.add_exception_handler(DomainError, _domain)
+    from jxc.interfaces.web import setup  # noqa: PLC0415 — first-run wizard (it imports this module)
+    setup.install(api)
