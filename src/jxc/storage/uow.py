@@ -16,6 +16,7 @@ from jxc.storage.book_settings import SqlSettingsRepository
 from jxc.storage.counting_repo import SqlCountingRepository
 from jxc.storage.documents import SqlDocumentRepository
 from jxc.storage.engine import WRITE, Driver
+from jxc.storage.purchasing_repo import SqlPurchasingRepository
 from jxc.storage.repositories import (
     SqlAuditLog,
     SqlBalanceRepository,
@@ -54,6 +55,7 @@ class SqlUnitOfWork:
         self.reservations = SqlReservationRepository(conn, drv)
         self.trade = SqlTradeRepository(conn)
         self.counting = SqlCountingRepository(conn)
+        self.purchasing = SqlPurchasingRepository(conn)
         return self
 
     def __exit__(self, *exc: object) -> None:
