@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from jxc.domain.documents import DocumentKind as K
-from jxc.domain.errors import DomainError, NotFound, Problems
+from jxc.domain.errors import Conflict, DomainError, NotFound, Problems
 from jxc.domain.quantities import ZERO, cost, to_base, to_decimal
 from jxc.services import documents as docs
 from jxc.services import pricing, purchasing, reserving
@@ -104,7 +104,7 @@ def confirm_order(f: UowFactory, order_id: int, actor: Actor, now: datetime) -> 
         order = _load(uow, order_id)
         docs.require(actor, PERMISSION[order["kind"]], order["warehouse_id"])
         if order["state"] != "draft":
-            raise DomainError("INVALID_TRANSITION", "只有草稿订单可以确认", "only a draft order can be confirmed",
+            raise Conflict("INVALID_TRANSITION", "只有草稿订单可以确认", "only a draft order can be confirmed",
                               field="state")
         suggestions = []
         for ln in order["lines"] if order["kind"] == "sales" else []:
@@ -148,7 +148,7 @@ def _fulfil(f: UowFactory, order_id: int, quantities: Mapping[int, Any] | None, 
     with f() as uow:
         order = _load(uow, order_id)
         if order["kind"] != kind or order["state"] not in ("confirmed", "partial"):
-            raise DomainError("INVALID_TRANSITION", "订单未确认或已完成/关闭", "the order is not confirmed, or is done/closed",
+            raise Conflict("INVALID_TRANSITION", "订单未确认或已完成/关闭", "the order is not confirmed, or is done/closed",
                               field="order_id")
         by_no = {ln["line_no"]: ln for ln in order["lines"]}
         wanted = quantities if quantities is not None else {
@@ -198,7 +198,7 @@ def close_order(f: UowFactory, order_id: int, actor: Actor, now: datetime, reaso
         order = _load(uow, order_id)
         docs.require(actor, PERMISSION[order["kind"]], order["warehouse_id"])
         if order["state"] in ("closed", "cancelled"):
-            raise DomainError("INVALID_TRANSITION", "订单已关闭", "the order is already closed", field="state")
+            raise Conflict("INVALID_TRANSITION", "订单已关闭", "the order is already closed", field="state")
         for ln in order["lines"]:
             if _reservation_left(uow, ln["reservation_id"]) > 0:
                 reserving.release_in(uow, ln["reservation_id"], actor, now, reason or "order closed")
@@ -216,6 +216,14 @@ def get_order(f: UowFactory, order_id: int) -> dict[str, Any]:
         if order is None:
             raise NotFound("NOT_FOUND", f"订单 {order_id} 不存在", f"order {order_id} does not exist", field="order_id")
         return order
+
+
+def list_orders(f: UowFactory, actor: Actor, after: int | None, limit: int, **filters: Any) -> list[dict[str, Any]]:
+    """订单列表 — headers by id (kind, state, partner, warehouse, number), the caller's warehouses only."""
+    if actor.warehouses is not None:
+        filters["warehouse_ids"] = sorted(actor.warehouses)
+    with f() as uow:
+        return uow.trade.page(after, limit, **filters)
 
 
 def price_history(f: UowFactory, product_id: int, partner_id: int | None, now: datetime) -> dict[str, Any]:
@@ -286,7 +294,7 @@ def return_goods(f: UowFactory, source_document_id: int, quantities: Mapping[int
                            field="source_document_id")
         kinds = {K.PURCHASE_RECEIPT.value: K.PURCHASE_RETURN, K.SALES_DELIVERY.value: K.SALES_RETURN}
         if source["kind"] not in kinds or source["state"] != "posted":
-            raise DomainError("INVALID_TRANSITION", "只能对已生效的采购入库单或销售出库单退货",
+            raise Conflict("INVALID_TRANSITION", "只能对已生效的采购入库单或销售出库单退货",
                               "only a posted purchase receipt or sales delivery can be returned against",
                               field="source_document_id")
         by_no = {ln["line_no"]: ln for ln in source["lines"]}

@@ -24,6 +24,7 @@ from jxc.interfaces.api import (
     routes_ops,
     routes_reservations,
     routes_stock,
+    routes_trade,
 )
 from jxc.interfaces.api.errors import PROBLEM, problem
 from jxc.interfaces.api.idempotency import IdempotencyMiddleware
@@ -56,7 +57,8 @@ def create_app(app: App, run_worker: bool = False) -> FastAPI:
     errors.install(api)
     api.add_middleware(IdempotencyMiddleware, jxc_app=app)
     for router in (routes_auth.router, routes_documents.router, routes_stock.router, routes_live.router,
-                   routes_ops.router, routes_reservations.router, *routes_masterdata.routers()):
+                   routes_ops.router, routes_reservations.router, routes_trade.router,
+                   *routes_masterdata.routers()):
         api.include_router(router)
 
     @api.get("/healthz", tags=["ops"])
