@@ -27,6 +27,7 @@ from jxc.interfaces import (
     cli_ops,
     cli_parse_order,
     cli_stock,
+    cli_trade,
 )
 from jxc.services import demo, users
 from jxc.services.posting import Actor, close_period
@@ -232,6 +233,7 @@ cli_stock.register(app)
 cli_counting.register(app)
 cli_ops.register(app)
 cli_admin.register(app)
+cli_trade.register(app)
 
 
 def main() -> None:
