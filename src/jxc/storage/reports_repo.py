@@ -20,7 +20,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, case, func, literal_column, select, type_coerce, union_all
+from sqlalchemy import Engine, case, func, literal_column, select, type_coerce
 from sqlalchemy.sql.elements import ColumnElement
 
 from jxc.storage.tables import (
@@ -105,33 +105,37 @@ def summary(engine: Engine, side: str, by: str, f: Mapping[str, Any], offset: in
 
 
 def gross_profit(engine: Engine, by: str, f: Mapping[str, Any], offset: int, limit: int) -> list[dict[str, Any]]:
-    """毛利 — revenue (deliveries − returns at their prices) and COGS (ledger value at the customer)."""
+    """毛利 — revenue (deliveries − returns at their prices) and COGS (ledger value at the customer).
+
+    Two grouped queries instead of one union: revenue is grouped and paged, then COGS is summed only
+    for the keys on that page, so the ledger side never aggregates more than a page's documents.
+    """
     d, ln, e = documents.c, document_lines.c, ledger_entries.c
     kinds = KINDS["sales"]
-    zero = type_coerce(literal_column("0"), Money())
     amount = _amount(engine)
-    rk = _key(engine, by, f, d.effective_at, d.partner_id, ln.product_id, d.id, d.warehouse_id)
-    rev = (select(rk.label("key"), case((d.kind == kinds[1], -amount), else_=amount).label("revenue"),
-                  zero.label("cogs"))
+    rk = _key(engine, by, f, d.effective_at, d.partner_id, ln.product_id, d.id, d.warehouse_id).label("key")
+    rev = (select(rk, type_coerce(func.sum(case((d.kind == kinds[1], -amount), else_=amount)), Money()).label("revenue"))
            .join_from(document_lines, documents, d.id == ln.document_id)
            .where(d.kind.in_(kinds), d.state == "posted"))
-    ck = _key(engine, by, f, d.effective_at, d.partner_id, e.product_id, d.id, d.warehouse_id)
-    customer = select(locations.c.id).where(locations.c.code == "V-CUSTOMER").scalar_subquery()
-    cogs = (select(ck.label("key"), zero.label("revenue"), e.value.label("cogs"))
-            .join_from(ledger_entries, documents, d.posting_id == e.posting_id)
-            .where(d.kind.in_(kinds), d.state == "posted", e.location_id == customer))
-    rev, cogs = _doc_filters(rev, f), _doc_filters(cogs, f)
+    rev = _doc_filters(rev, f)
     if f.get("product_id") is not None:
-        rev, cogs = rev.where(ln.product_id == f["product_id"]), cogs.where(e.product_id == f["product_id"])
-    u = union_all(rev, cogs).subquery()
-    q = (select(u.c.key, type_coerce(func.sum(u.c.revenue), Money()).label("revenue"),
-                type_coerce(func.sum(u.c.cogs), Money()).label("cogs"))
-         .group_by(u.c.key).order_by(u.c.key).offset(offset).limit(limit))
+        rev = rev.where(ln.product_id == f["product_id"])
+    rev = rev.group_by(rk).order_by(rk).offset(offset).limit(limit)
     with engine.connect() as conn:
-        rows = [dict(r) for r in conn.execute(q).mappings()]
+        rows = [dict(r) for r in conn.execute(rev).mappings()]
+        keys = [r["key"] for r in rows]
+        ck = _key(engine, by, f, d.effective_at, d.partner_id, e.product_id, d.id, d.warehouse_id).label("key")
+        customer = select(locations.c.id).where(locations.c.code == "V-CUSTOMER").scalar_subquery()
+        cogs = (select(ck, type_coerce(func.sum(e.value), Money()).label("cogs"))
+                .join_from(documents, ledger_entries, e.posting_id == d.posting_id)
+                .where(d.kind.in_(kinds), d.state == "posted", e.location_id == customer, ck.in_(keys)))
+        cogs = _doc_filters(cogs, f)
+        if f.get("product_id") is not None:
+            cogs = cogs.where(e.product_id == f["product_id"])
+        got = {r[0]: r[1] for r in conn.execute(cogs.group_by(ck))} if keys else {}
         _label(conn, by, rows)
     for r in rows:
-        r["revenue"], r["cogs"] = r["revenue"] or ZERO, r["cogs"] or ZERO
+        r["revenue"], r["cogs"] = r["revenue"] or ZERO, got.get(r["key"]) or ZERO
         r["gross_profit"] = r["revenue"] - r["cogs"]
         r["margin"] = (r["gross_profit"] / r["revenue"]).quantize(Decimal("0.0001")) if r["revenue"] else None
     return rows
