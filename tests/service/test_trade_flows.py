@@ -68,7 +68,8 @@ def test_price_resolution_prefers_customer_then_channel_then_member_then_default
         pricing.resolve(f, ask(world.rice), NOW)
     assert err.value.code == "NOT_FOUND"
     so = trade.create_order(f, "sales", cus, world.wh, [trade.OrderLineInput(world.eggs, "2", unit="盒")], SALES, NOW)
-    assert trade.get_order(f, so)["lines"][0]["unit_price"] == D("0.65")  # stored per base unit
+    line = trade.get_order(f, so)["lines"][0]
+    assert (line["unit_price"], line["price_source"]) == (D("0.65"), "customer")  # stored per base unit
     with pytest.raises(DomainError) as err:
         pricing.set_price(f, world.eggs, "default", "1", SALES, NOW)
     assert err.value.code == "PERMISSION_DENIED"

@@ -79,13 +79,14 @@ def create_order_in(uow: UnitOfWork, kind: str, partner_id: int, warehouse_id: i
             p.add("QTY_NOT_POSITIVE", f"lines[{i}].qty", f"第{i + 1}行数量必须大于 0", f"line {i + 1}: qty must be > 0")
             continue
         qty_base = to_base(qty, ln.unit or base, base, convs, f"lines[{i}].unit")
-        entered = ln.unit_price
+        entered, source = ln.unit_price, "entered"
         if entered in (None, "") and partner is not None:
             found = pricing.resolve_in(uow, pricing.PriceQuery(ln.product_id, ln.unit, partner_id, side=kind), now)
-            entered = None if found is None else found["unit_price"]
+            entered, source = (None, None) if found is None else (found["unit_price"], found["source"]["tier"])
         price = None if entered in (None, "") else cost(to_decimal(entered, "unit_price") * qty / qty_base)
         rows.append({"product_id": ln.product_id, "unit": ln.unit or base, "qty": qty, "qty_base": qty_base,
-                     "qty_done": ZERO, "unit_price": price, "reservation_id": None, "shortage": ZERO})
+                     "qty_done": ZERO, "unit_price": price, "reservation_id": None, "shortage": ZERO,
+                     "price_source": source})
     if not lines:
         p.add("POSTING_EMPTY", "lines", "订单没有明细行", "the order has no lines")
     p.raise_if_any()

@@ -50,6 +50,8 @@ order_lines = Table(
     Column("unit_price", UnitCost(), nullable=True),  # per base unit
     Column("reservation_id", Integer, nullable=True),  # sales: the line's reservation
     Column("shortage", Quantity(), nullable=False),  # sales: not reservable at confirmation (缺货)
+    Column("price_source", String(16), nullable=True),  # entered / customer / channel / member / default /
+    # supplier / last_purchase: where the price came from (pricing.resolve)
 )
 
 # ── supplier terms, price lists, purchase suggestions (issue 5) ───────────────
