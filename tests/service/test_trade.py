@@ -8,7 +8,7 @@ from decimal import Decimal as D
 import pytest
 
 from jxc.domain.documents import DocumentKind as K
-from jxc.domain.errors import DomainError, ValidationFailed
+from jxc.domain.errors import DomainError
 from jxc.domain.permissions import BUILTIN_ROLES
 from jxc.services import documents as docs
 from jxc.services import masterdata, trade
@@ -18,6 +18,7 @@ from jxc.services.posting import SYSTEM, Actor
 from tests.conftest import NOW
 
 SALES = Actor("liu", BUILTIN_ROLES["sales"][2], role="sales")
+MANAGER = Actor("qian", BUILTIN_ROLES["manager"][2], role="manager", reauthenticated=True)
 BUYER = Actor("zhao", BUILTIN_ROLES["purchaser"][2] | BUILTIN_ROLES["keeper"][2], role="purchaser")
 
 
@@ -45,11 +46,12 @@ def test_purchase_order_three_partial_receipts_tolerance_return_and_price_histor
         trade.receive(app.uow_factory, po, {1: qty}, BUYER, NOW + timedelta(days=n))
     got = trade.get_order(app.uow_factory, po)
     assert (got["state"], got["lines"][0]["qty_done"], got["lines"][0]["unit_price"]) == ("partial", D(90), D(25))
-    with pytest.raises(ValidationFailed) as err:
-        trade.receive(app.uow_factory, po, {1: "21"}, BUYER, NOW)  # 10 left + 10% of 100 = 20 allowed
-    assert err.value.code == "OVER_RECEIPT"
-    last = trade.receive(app.uow_factory, po, {1: "15"}, BUYER, NOW + timedelta(days=3))
-    assert trade.get_order(app.uow_factory, po)["state"] == "done" and on_hand(app, world, world.rice) == 105
+    last = trade.receive(app.uow_factory, po, {1: "21"}, BUYER, NOW + timedelta(days=3))  # 10 left + 10% = 20
+    pending = docs.get(app.uow_factory, last)
+    assert pending["state"] == "pending_approval" and "超收" in pending["approval_plan"][0]["reasons"][0]
+    assert on_hand(app, world, world.rice) == 90  # over-receipt waits for a manager, not refused
+    docs.approve(app.uow_factory, last, MANAGER, NOW + timedelta(days=3))
+    assert trade.get_order(app.uow_factory, po)["state"] == "done" and on_hand(app, world, world.rice) == 111
     docs.reverse(app.uow_factory, last, Actor("boss", frozenset({"*"}), role="owner"), NOW, reason="送错")
     assert trade.get_order(app.uow_factory, po)["state"] == "partial"  # the order follows its documents
     ret = docs.create_draft(app.uow_factory, DraftInput(K.PURCHASE_RETURN, world.wh, (LineInput(world.rice, "5"),),

@@ -29,6 +29,7 @@ class Facts:
     backdated_hours: Decimal = Decimal(0)
     below_cost: bool = False
     between_stores: bool = False
+    over_receipt: bool = False  # a receipt takes more than ordered + tolerance (超收)
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class Rule:
     backdated_hours: Decimal | None = None
     below_cost: bool = False
     between_stores: bool = False
+    over_receipt: bool = False
     active: bool = True
 
     def __post_init__(self) -> None:
@@ -72,6 +74,8 @@ class Rule:
             checks.append((f.below_cost, "售价低于成本"))
         if self.between_stores:
             checks.append((f.between_stores, "门店之间调拨"))
+        if self.over_receipt:
+            checks.append((f.over_receipt, "收货超过订单数量与允许超收比例"))
         if not all(ok for ok, _ in checks):
             return None
         return [text for _, text in checks] or ["该类单据均需审批"]
@@ -110,4 +114,5 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     Rule("盘盈盘亏需主管审批", ("manager",), kind=DocumentKind.COUNT_ADJUSTMENT),
     Rule("报损需主管审批", ("manager",), kind=DocumentKind.SCRAP),
     Rule("负库存需老板审批", ("owner",), negative_stock=True),
+    Rule("超收需主管审批", ("manager",), kind=DocumentKind.PURCHASE_RECEIPT, over_receipt=True),
 )

@@ -153,6 +153,7 @@ ERROR_CODES: dict[str, str] = {
     "RESERVATION_NOT_OPEN": "the reservation is no longer pending, or has less left than asked",
     "STOCK_RESERVED": "the posting would take stock that is reserved for other orders (I4)",
     "OVER_RECEIPT": "a receipt exceeds the ordered quantity by more than the tolerance",
+    "RETURN_EXCEEDS_MOVED": "a return exceeds what its receipt / delivery moved less earlier returns",
     "AUTH_REQUIRED": "the request has no valid session or API token (401)",
     "TOKEN_INVALID": "the API token is unknown, revoked, or its user is deactivated (401)",
     "LOGIN_LOCKED": "too many failed logins: the user name or address is locked out for a while (429)",

@@ -90,6 +90,8 @@ SETTINGS: Mapping[str, SettingSpec] = {
     "expiry.block_days": SettingSpec(7, _days, "临期禁售天数", "days before expiry to block sale"),
     "count.tolerance_pct": SettingSpec("0", _percent, "盘点准确容差（账面数的百分比）",
                                        "count tolerance, percent of the book quantity"),
+    "purchase.over_receipt_pct": SettingSpec("10", _percent, "允许超收比例（订单数量的百分比，超出需审批）",
+                                             "over-receipt tolerance, percent of the ordered qty (beyond: approval)"),
     "investigate.window_days": SettingSpec(30, _days, "账实排查默认回看天数", "days an investigation looks back"),
     "investigate.late_minutes": SettingSpec(60, _minutes, "晚于业务时间多少分钟录入算补录",
                                             "minutes after its business time a posting counts as back-dated"),

@@ -28,6 +28,7 @@ from jxc.interfaces import (
     cli_ops,
     cli_parse_order,
     cli_stock,
+    cli_trade,
 )
 from jxc.services import demo, users
 from jxc.services.posting import Actor, close_period
@@ -264,6 +265,7 @@ cli_counting.register(app)
 cli_ops.register(app)
 cli_admin.register(app)
 cli_money.register(app)
+cli_trade.register(app)
 
 
 def main() -> None:

@@ -7,7 +7,7 @@ collects every problem (field named per line) and raises once.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -41,6 +41,7 @@ class LineInput:
     remark: str | None = None
     order_line_id: int | None = None  # the purchase/sales order line this fulfils
     reservation_id: int | None = None  # consumed when the document posts
+    source_line_no: int | None = None  # a return: the line of the receipt / delivery it returns
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ class DraftInput:
     reason_text: str | None = None
     idempotency_key: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+    source_document_id: int | None = None  # a return: the receipt / delivery it returns (退货原单)
 
 
 REASON_GROUP = {d.DocumentKind.SCRAP: "scrap", d.DocumentKind.COUNT_ADJUSTMENT: "count",
@@ -101,8 +103,41 @@ def validate_draft(uow: UnitOfWork, inp: DraftInput, permissions: frozenset[str]
     rows = []
     for i, ln in enumerate(inp.lines):
         rows.append(_line(p, i, ln, inp, units, loc_wh, permissions))
+    if inp.source_document_id is not None:
+        _check_return(uow, inp, rows, p)
     p.raise_if_any()
     return rows
+
+
+RETURNS = {d.DocumentKind.PURCHASE_RETURN: d.DocumentKind.PURCHASE_RECEIPT,
+           d.DocumentKind.SALES_RETURN: d.DocumentKind.SALES_DELIVERY}
+
+
+def _check_return(uow: UnitOfWork, inp: DraftInput, rows: list[dict[str, Any]], p: Problems) -> None:
+    """退货上限 — per original line: returned (drafts, pending, posted) + this ≤ what the original moved."""
+    source = uow.documents.get(inp.source_document_id, lock=True)  # serialises returns of one original
+    if source is None or RETURNS.get(inp.kind) != source["kind"] or source["state"] != "posted":
+        p.add("VALUE_INVALID", "source_document_id", "退货原单须为已生效的采购入库单 / 销售出库单",
+              "a return's original must be a posted purchase receipt / sales delivery")
+        return
+    by_no = {ln["line_no"]: ln for ln in source["lines"]}
+    done = uow.purchasing.returned(source["id"])
+    asked: dict[int, Decimal] = {}
+    for i, row in enumerate(rows):
+        no = row["source_line_no"]
+        orig = by_no.get(no) if no is not None else None
+        if orig is None or orig["product_id"] != row["product_id"]:
+            p.add("VALUE_INVALID", f"lines[{i}].source_line_no", f"第{i + 1}行不对应原单的明细行",
+                  f"line {i + 1} does not match a line of the original")
+            continue
+        asked[no] = asked.get(no, ZERO) + row["qty_base"]
+        left = orig["qty_base"] - done.get(no, ZERO)
+        if asked[no] > left:
+            p.add("RETURN_EXCEEDS_MOVED", f"lines[{i}].qty",
+                  f"第{i + 1}行退货 {asked[no].normalize()} 超过可退数量 {left.normalize()}"
+                  f"（原单 {orig['qty_base'].normalize()}，已退 {done.get(no, ZERO).normalize()}）",
+                  f"line {i + 1}: returning {asked[no].normalize()} exceeds the {left.normalize()} left to return",
+                  returnable=str(left))
 
 
 def _line(p: Problems, i: int, ln: LineInput, inp: DraftInput, units: Mapping[int, Any],
@@ -144,7 +179,8 @@ def _line(p: Problems, i: int, ln: LineInput, inp: DraftInput, units: Mapping[in
     return {"product_id": ln.product_id, "unit": unit or "", "qty": qty, "qty_base": qty_base,
             "lot_id": ln.lot_id, "unit_price": price, "location_id": ln.location_id, "role": ln.role,
             "from_status": ln.from_status, "to_status": ln.to_status, "remark": ln.remark,
-            "order_line_id": ln.order_line_id, "reservation_id": ln.reservation_id}
+            "order_line_id": ln.order_line_id, "reservation_id": ln.reservation_id,
+            "source_line_no": ln.source_line_no}
 
 
 PICKED_KINDS = {d.DocumentKind.SALES_DELIVERY, d.DocumentKind.TRANSFER, d.DocumentKind.PRODUCTION_ISSUE,
@@ -181,7 +217,27 @@ def resolve_movements(uow: UnitOfWork, doc: Mapping[str, Any], today: date | Non
                           StockStatus(ln["from_status"]), StockStatus(ln["to_status"]) if ln["to_status"] else None,
                           ln.get("to_location_id"))
             out.extend(d.movements_for(line_kind, (line,), places))
+    if doc.get("source_document_id") and kind in (d.DocumentKind.SALES_RETURN, d.DocumentKind.PURCHASE_RETURN):
+        out = _at_original_cost(uow, doc, kind, places, out)
     return tuple(out)
+
+
+def _at_original_cost(uow: UnitOfWork, doc: Mapping[str, Any], kind: d.DocumentKind, places: d.Places,
+                      movements: list[Movement]) -> list[Movement]:
+    """退货按原成本 — a return against a receipt / delivery moves at the cost that document posted with."""
+    source = uow.documents.get(doc["source_document_id"])
+    if source is None or not source.get("posting_id"):
+        return movements
+    where = places.customer if kind is d.DocumentKind.SALES_RETURN else places.supplier
+    costs = uow.purchasing.posting_costs(source["posting_id"], where)
+    by_product: dict[int, Decimal] = {}
+    for (pid, _lot), c in costs.items():
+        by_product.setdefault(pid, c)
+    out = []
+    for m in movements:
+        c = costs.get((m.product_id, m.lot_id), by_product.get(m.product_id))
+        out.append(m if c is None else replace(m, unit_cost=c))
+    return out
 
 
 def _pick(uow: UnitOfWork, ln: Mapping[str, Any], warehouse_id: int, default: int, qty: Decimal,
@@ -256,4 +312,21 @@ def facts(uow: UnitOfWork, doc: Mapping[str, Any], movements: tuple[Movement, ..
     if kind is d.DocumentKind.TRANSFER and doc.get("to_warehouse_id"):
         kinds = {uow.records.get("warehouses", w)["kind"] for w in (doc["warehouse_id"], doc["to_warehouse_id"])}
         between_stores = kinds == {"store"}
-    return Facts(kind, amount, max_qty, abs(count_value), negative, hours, below_cost, between_stores)
+    over = kind is d.DocumentKind.PURCHASE_RECEIPT and _over_receipt(uow, doc)
+    return Facts(kind, amount, max_qty, abs(count_value), negative, hours, below_cost, between_stores, over)
+
+
+def _over_receipt(uow: UnitOfWork, doc: Mapping[str, Any]) -> bool:
+    """超收 — a receipt line takes its order line past ordered × (1 + `purchase.over_receipt_pct` %)."""
+    per_line: dict[int, Decimal] = {}
+    for ln in doc["lines"]:
+        if ln.get("order_line_id"):
+            per_line[ln["order_line_id"]] = per_line.get(ln["order_line_id"], ZERO) + ln["qty_base"]
+    if not per_line:
+        return False
+    pct = Decimal(str(with_defaults(uow.settings.all())["purchase.over_receipt_pct"]))
+    for line_id, qty in per_line.items():
+        ol = uow.trade.line(line_id)
+        if ol is not None and ol["qty_done"] + qty > ol["qty_base"] * (1 + pct / 100):
+            return True
+    return False

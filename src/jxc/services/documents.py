@@ -24,7 +24,7 @@ from jxc.domain.approvals import required_levels
 from jxc.domain.errors import DomainError, Forbidden, NotFound
 from jxc.domain.permissions import doc_permission, holds
 from jxc.domain.settings import prefix_for
-from jxc.services import money, posting, reserving
+from jxc.services import money, posting, purchasing, reserving
 from jxc.services.access import require, require_reauth
 from jxc.services.doc_rules import DraftInput, facts, resolve_movements, validate_draft
 from jxc.services.ports import AuditEntry, OutboxMessage, UnitOfWork
@@ -75,6 +75,7 @@ def create_draft(f: UowFactory, inp: DraftInput, actor: Actor, now: datetime) ->
         lines = validate_draft(uow, inp, actor.permissions)
         number = next_number(uow, inp.kind, now)
         header = {**_header(inp, now), "number": number, "state": d.DocumentState.DRAFT.value,
+                  "source_document_id": inp.source_document_id,
                   "idempotency_key": inp.idempotency_key, "created_by": actor.name, "created_at": now,
                   "updated_by": actor.name, "updated_at": now, "version": 1, "approval_level": 0,
                   "allow_negative": False}
@@ -189,6 +190,7 @@ def _orders_done(uow: UnitOfWork, doc: Mapping[str, Any], sign: int, now: dateti
                 uow.trade.update(order_id, {"state": state, "updated_at": now})
                 uow.outbox.add(OutboxMessage("order.progressed", "order", str(order_id),
                                              {"order_id": order_id, "number": order["number"], "state": state}, now))
+                purchasing.settle_in(uow, order, state, now)  # 以销定购 suggestions fulfilled
 
 
 def post_document_in(uow: UnitOfWork, doc: dict[str, Any], actor: Actor, now: datetime) -> d.DocumentState:

@@ -20,10 +20,10 @@ from decimal import Decimal
 from typing import Any
 
 from jxc.domain.documents import DocumentKind as K
-from jxc.domain.errors import DomainError, NotFound, Problems
+from jxc.domain.errors import Conflict, DomainError, NotFound, Problems
 from jxc.domain.quantities import ZERO, cost, to_base, to_decimal
 from jxc.services import documents as docs
-from jxc.services import money, reserving
+from jxc.services import money, pricing, purchasing, reserving
 from jxc.services.doc_rules import DraftInput, LineInput
 from jxc.services.ports import AuditEntry, OutboxMessage, UnitOfWork
 from jxc.services.posting import Actor
@@ -52,39 +52,51 @@ def _load(uow: UnitOfWork, order_id: int) -> dict[str, Any]:
 def create_order(f: UowFactory, kind: str, partner_id: int, warehouse_id: int, lines: list[OrderLineInput],
                  actor: Actor, now: datetime, needed_on: datetime | None = None, remark: str | None = None) -> int:
     """新建订单 — purchase (采购订单) or sales (销售订单); draft, moves and reserves nothing yet."""
-    docs.require(actor, PERMISSION[kind], warehouse_id)
-    p = Problems()
     with f() as uow:
-        partner = uow.records.get("partners", partner_id)
-        if partner is None or partner["role"] not in (ROLE[kind], "both"):
-            p.add("VALUE_INVALID", "partner_id", f"请选择{'客户' if kind == 'sales' else '供应商'}",
-                  f"choose a {ROLE[kind]}")
-        units = uow.documents.units({ln.product_id for ln in lines})
-        rows = []
-        for i, ln in enumerate(lines):
-            if ln.product_id not in units:
-                p.add("NOT_FOUND", f"lines[{i}].product_id", f"第{i + 1}行商品不存在", f"line {i + 1}: no such product")
-                continue
-            base, convs = units[ln.product_id]
-            qty = to_decimal(ln.qty, f"lines[{i}].qty")
-            if qty <= 0:
-                p.add("QTY_NOT_POSITIVE", f"lines[{i}].qty", f"第{i + 1}行数量必须大于 0", f"line {i + 1}: qty must be > 0")
-                continue
-            qty_base = to_base(qty, ln.unit or base, base, convs, f"lines[{i}].unit")
-            price = None if ln.unit_price in (None, "") else cost(to_decimal(ln.unit_price, "unit_price") * qty / qty_base)
-            rows.append({"product_id": ln.product_id, "unit": ln.unit or base, "qty": qty, "qty_base": qty_base,
-                         "qty_done": ZERO, "unit_price": price, "reservation_id": None, "shortage": ZERO})
-        if not lines:
-            p.add("POSTING_EMPTY", "lines", "订单没有明细行", "the order has no lines")
-        p.raise_if_any()
-        number = f"{PREFIX[kind]}-{now:%Y%m%d}-{uow.documents.next_number(PREFIX[kind], f'{now:%Y%m%d}'):04d}"
-        oid = uow.trade.insert({"kind": kind, "number": number, "state": "draft", "partner_id": partner_id,
-                                "warehouse_id": warehouse_id, "needed_on": needed_on, "remark": remark,
-                                "version": 1, "created_by": actor.name, "created_at": now, "updated_at": now}, rows)
-        uow.audit.append(AuditEntry("order.create", "order", str(oid), actor.name, now, None,
-                                    {"number": number, "kind": kind, "lines": len(rows)}, actor.ip, actor.device))
+        oid = create_order_in(uow, kind, partner_id, warehouse_id, lines, actor, now, needed_on, remark)
         uow.commit()
         return oid
+
+
+def create_order_in(uow: UnitOfWork, kind: str, partner_id: int, warehouse_id: int, lines: list[OrderLineInput],
+                    actor: Actor, now: datetime, needed_on: datetime | None = None, remark: str | None = None) -> int:
+    """新建订单 inside an open unit of work; a line without a price takes the resolved one (价格表 / 供货条件)."""
+    docs.require(actor, PERMISSION[kind], warehouse_id)
+    p = Problems()
+    partner = uow.records.get("partners", partner_id)
+    if partner is None or partner["role"] not in (ROLE[kind], "both"):
+        p.add("VALUE_INVALID", "partner_id", f"请选择{'客户' if kind == 'sales' else '供应商'}",
+              f"choose a {ROLE[kind]}")
+    units = uow.documents.units({ln.product_id for ln in lines})
+    rows = []
+    for i, ln in enumerate(lines):
+        if ln.product_id not in units:
+            p.add("NOT_FOUND", f"lines[{i}].product_id", f"第{i + 1}行商品不存在", f"line {i + 1}: no such product")
+            continue
+        base, convs = units[ln.product_id]
+        qty = to_decimal(ln.qty, f"lines[{i}].qty")
+        if qty <= 0:
+            p.add("QTY_NOT_POSITIVE", f"lines[{i}].qty", f"第{i + 1}行数量必须大于 0", f"line {i + 1}: qty must be > 0")
+            continue
+        qty_base = to_base(qty, ln.unit or base, base, convs, f"lines[{i}].unit")
+        entered, source = ln.unit_price, "entered"
+        if entered in (None, "") and partner is not None:
+            found = pricing.resolve_in(uow, pricing.PriceQuery(ln.product_id, ln.unit, partner_id, side=kind), now)
+            entered, source = (None, None) if found is None else (found["unit_price"], found["source"]["tier"])
+        price = None if entered in (None, "") else cost(to_decimal(entered, "unit_price") * qty / qty_base)
+        rows.append({"product_id": ln.product_id, "unit": ln.unit or base, "qty": qty, "qty_base": qty_base,
+                     "qty_done": ZERO, "unit_price": price, "reservation_id": None, "shortage": ZERO,
+                     "price_source": source})
+    if not lines:
+        p.add("POSTING_EMPTY", "lines", "订单没有明细行", "the order has no lines")
+    p.raise_if_any()
+    number = f"{PREFIX[kind]}-{now:%Y%m%d}-{uow.documents.next_number(PREFIX[kind], f'{now:%Y%m%d}'):04d}"
+    oid = uow.trade.insert({"kind": kind, "number": number, "state": "draft", "partner_id": partner_id,
+                            "warehouse_id": warehouse_id, "needed_on": needed_on, "remark": remark,
+                            "version": 1, "created_by": actor.name, "created_at": now, "updated_at": now}, rows)
+    uow.audit.append(AuditEntry("order.create", "order", str(oid), actor.name, now, None,
+                                {"number": number, "kind": kind, "lines": len(rows)}, actor.ip, actor.device))
+    return oid
 
 
 def confirm_order(f: UowFactory, order_id: int, actor: Actor, now: datetime) -> list[dict[str, Any]]:
@@ -93,7 +105,7 @@ def confirm_order(f: UowFactory, order_id: int, actor: Actor, now: datetime) -> 
         order = _load(uow, order_id)
         docs.require(actor, PERMISSION[order["kind"]], order["warehouse_id"])
         if order["state"] != "draft":
-            raise DomainError("INVALID_TRANSITION", "只有草稿订单可以确认", "only a draft order can be confirmed",
+            raise Conflict("INVALID_TRANSITION", "只有草稿订单可以确认", "only a draft order can be confirmed",
                               field="state")
         money.check_credit(uow, order, actor, now)  # 信用额度: value + open receivables ≤ limit, or an override
         suggestions = []
@@ -105,9 +117,7 @@ def confirm_order(f: UowFactory, order_id: int, actor: Actor, now: datetime) -> 
             uow.trade.update_line(ln["id"], {"reservation_id": held.reservation_id if held else None,
                                              "shortage": shortage})
             if shortage > 0:
-                suggestions.append({"product_id": ln["product_id"], "warehouse_id": order["warehouse_id"],
-                                    "qty": str(shortage), "needed_on": (order["needed_on"] or now).isoformat(),
-                                    "for_order": order["number"], "line_no": ln["line_no"]})
+                suggestions.append(purchasing.suggest_in(uow, order, ln, shortage, now))
         uow.trade.update(order_id, {"state": "confirmed", "updated_at": now})
         for s in suggestions:
             uow.outbox.add(OutboxMessage("purchase.suggested", "order", str(order_id), s, now))
@@ -126,18 +136,21 @@ def deliver(f: UowFactory, order_id: int, quantities: Mapping[int, Any] | None, 
     return _fulfil(f, order_id, quantities, actor, now, "sales")
 
 
-def receive(f: UowFactory, order_id: int, quantities: Mapping[int, Any] | None, actor: Actor, now: datetime,
-            tolerance_pct: Decimal = Decimal(10)) -> int:
-    """按订单入库 — a purchase receipt for {line_no: qty}; over the ordered quantity only within tolerance."""
-    return _fulfil(f, order_id, quantities, actor, now, "purchase", tolerance_pct)
+def receive(f: UowFactory, order_id: int, quantities: Mapping[int, Any] | None, actor: Actor, now: datetime) -> int:
+    """按订单入库 — a purchase receipt for {line_no: qty}, submitted.
+
+    Within the over-receipt tolerance (setting `purchase.over_receipt_pct`) it posts; beyond it the
+    receipt waits for approval (rule "超收需主管审批", `Facts.over_receipt`) instead of being refused.
+    """
+    return _fulfil(f, order_id, quantities, actor, now, "purchase")
 
 
 def _fulfil(f: UowFactory, order_id: int, quantities: Mapping[int, Any] | None, actor: Actor, now: datetime,
-            kind: str, tolerance_pct: Decimal = ZERO) -> int:
+            kind: str) -> int:
     with f() as uow:
         order = _load(uow, order_id)
         if order["kind"] != kind or order["state"] not in ("confirmed", "partial"):
-            raise DomainError("INVALID_TRANSITION", "订单未确认或已完成/关闭", "the order is not confirmed, or is done/closed",
+            raise Conflict("INVALID_TRANSITION", "订单未确认或已完成/关闭", "the order is not confirmed, or is done/closed",
                               field="order_id")
         by_no = {ln["line_no"]: ln for ln in order["lines"]}
         wanted = quantities if quantities is not None else {
@@ -150,12 +163,10 @@ def _fulfil(f: UowFactory, order_id: int, quantities: Mapping[int, Any] | None, 
                 p.add("VALUE_INVALID", f"quantities[{no}]", f"订单没有第{no}行或数量无效", f"no line {no}, or bad qty")
                 continue
             left = ln["qty_base"] - ln["qty_done"]
-            limit = left + ln["qty_base"] * tolerance_pct / 100
-            if qty > limit:
-                p.add("OVER_RECEIPT" if kind == "purchase" else "QTY_EXCEEDS_OUTSTANDING", f"quantities[{no}]",
-                      f"第{no}行 {qty.normalize()} 超过未完成数量 {left.normalize()}"
-                      f"{f'（允许超收 {tolerance_pct}%）' if tolerance_pct else ''}",
-                      f"line {no}: {qty.normalize()} exceeds the {left.normalize()} outstanding", limit=str(limit))
+            if qty > left and kind == "sales":  # purchase: over-receipt goes to approval (doc_rules.facts)
+                p.add("QTY_EXCEEDS_OUTSTANDING", f"quantities[{no}]",
+                      f"第{no}行 {qty.normalize()} 超过未完成数量 {left.normalize()}",
+                      f"line {no}: {qty.normalize()} exceeds the {left.normalize()} outstanding", limit=str(left))
                 continue
             rid = ln["reservation_id"] if kind == "sales" else None
             held = _reservation_left(uow, rid)
@@ -189,12 +200,13 @@ def close_order(f: UowFactory, order_id: int, actor: Actor, now: datetime, reaso
         order = _load(uow, order_id)
         docs.require(actor, PERMISSION[order["kind"]], order["warehouse_id"])
         if order["state"] in ("closed", "cancelled"):
-            raise DomainError("INVALID_TRANSITION", "订单已关闭", "the order is already closed", field="state")
+            raise Conflict("INVALID_TRANSITION", "订单已关闭", "the order is already closed", field="state")
         for ln in order["lines"]:
             if _reservation_left(uow, ln["reservation_id"]) > 0:
                 reserving.release_in(uow, ln["reservation_id"], actor, now, reason or "order closed")
         state = "cancelled" if order["state"] == "draft" else "closed"
         uow.trade.update(order_id, {"state": state, "updated_at": now})
+        purchasing.settle_in(uow, order, state, now)
         uow.audit.append(AuditEntry("order.close", "order", str(order_id), actor.name, now, {"state": order["state"]},
                                     {"state": state, "reason": reason}, actor.ip, actor.device))
         uow.commit()
@@ -208,7 +220,102 @@ def get_order(f: UowFactory, order_id: int) -> dict[str, Any]:
         return order
 
 
+def list_orders(f: UowFactory, actor: Actor, after: int | None, limit: int, **filters: Any) -> list[dict[str, Any]]:
+    """订单列表 — headers by id (kind, state, partner, warehouse, number), the caller's warehouses only."""
+    if actor.warehouses is not None:
+        filters["warehouse_ids"] = sorted(actor.warehouses)
+    with f() as uow:
+        return uow.trade.page(after, limit, **filters)
+
+
 def price_history(f: UowFactory, product_id: int, partner_id: int | None, now: datetime) -> dict[str, Any]:
     """进价参考 — last purchase price, and min / average over the last 90 days (per base unit)."""
     with f() as uow:
         return uow.trade.price_history(product_id, partner_id, now - timedelta(days=90))
+
+
+@dataclass(frozen=True)
+class QuickSaleInput:
+    """开单 — a counter sale: order and delivery in one step."""
+
+    warehouse_id: int
+    lines: tuple[OrderLineInput, ...]
+    partner_id: int | None = None  # None: a walk-in customer (散客)
+    channel: str | None = "store"
+    member: bool = False
+    idempotency_key: str | None = None
+    remark: str | None = None
+
+
+def quick_sale(f: UowFactory, inp: QuickSaleInput, actor: Actor, now: datetime) -> dict[str, Any]:
+    """开单 — price each line (价格表 when none is entered), create the sales delivery and submit it.
+
+    Stock is checked and lots are picked FEFO by the posting, exactly as for any delivery; reserved stock
+    stays with its orders (I4). Returns the delivery with each line's price source. When the delivery
+    cannot post (not enough stock) it is cancelled with that reason and the error is raised, so a failed
+    counter sale leaves no draft behind; a rule that asks for approval leaves it pending.
+    """
+    priced, sources = [], []
+    with f() as uow:
+        for i, ln in enumerate(inp.lines):
+            src = None
+            if ln.unit_price in (None, "") and ln.product_id in uow.documents.units({ln.product_id}):
+                src = pricing.resolve_in(uow, pricing.PriceQuery(ln.product_id, ln.unit, inp.partner_id,
+                                                                 inp.channel, inp.member), now)
+            sources.append({"line_no": i + 1, "entered": ln.unit_price not in (None, ""),
+                            "source": None if src is None else src["source"]})
+            priced.append(LineInput(ln.product_id, ln.qty, ln.unit,
+                                    unit_price=ln.unit_price if src is None else src["unit_price"]))
+    doc = docs.create_draft(f, DraftInput(K.SALES_DELIVERY, inp.warehouse_id, tuple(priced), partner_id=inp.partner_id,
+                                          remark=inp.remark or "开单", idempotency_key=inp.idempotency_key), actor, now)
+    current = docs.get(f, doc)
+    if current["state"] == "draft":
+        try:
+            docs.submit(f, doc, actor, now)
+        except DomainError as exc:
+            docs.cancel_draft(f, doc, actor, now, reason=f"开单未成功 {exc.code}")
+            raise
+    out = docs.get(f, doc)
+    out["price_sources"] = sources
+    return out
+
+
+def return_goods(f: UowFactory, source_document_id: int, quantities: Mapping[int, Any], actor: Actor,
+                 now: datetime, reason_code: str | None = None, reason_text: str | None = None) -> int:
+    """退货 — a purchase return against a receipt, or a sales return against a delivery; submitted.
+
+    {source line_no: qty in base units}. A line may return at most what it moved less earlier returns
+    (drafts and pending ones count, checked under the original's lock inside the draft's own transaction —
+    `doc_rules.validate_draft` — so two clerks cannot return the same goods twice); the goods move
+    at the cost the original document posted with; the reason is required (sales and purchase returns).
+    """
+    with f() as uow:
+        source = uow.documents.get(source_document_id, lock=True)  # serialises returns of one document
+        if source is None:
+            raise NotFound("NOT_FOUND", f"单据 {source_document_id} 不存在", f"document {source_document_id} does not exist",
+                           field="source_document_id")
+        kinds = {K.PURCHASE_RECEIPT.value: K.PURCHASE_RETURN, K.SALES_DELIVERY.value: K.SALES_RETURN}
+        if source["kind"] not in kinds or source["state"] != "posted":
+            raise Conflict("INVALID_TRANSITION", "只能对已生效的采购入库单或销售出库单退货",
+                              "only a posted purchase receipt or sales delivery can be returned against",
+                              field="source_document_id")
+        by_no = {ln["line_no"]: ln for ln in source["lines"]}
+        p, lines = Problems(), []
+        for no, raw in sorted(quantities.items()):
+            ln = by_no.get(no)
+            qty = to_decimal(raw, f"quantities[{no}]")
+            if ln is None or qty <= 0 or ln["qty_base"] <= 0:
+                p.add("VALUE_INVALID", f"quantities[{no}]", f"原单没有第{no}行或数量无效", f"no line {no}, or bad qty")
+                continue
+            lines.append(LineInput(ln["product_id"], qty, lot_id=ln["lot_id"], unit_price=ln["unit_price"],
+                                   location_id=ln["location_id"] if kinds[source["kind"]] is K.SALES_RETURN else None,
+                                   source_line_no=no))
+        if not quantities:
+            p.add("POSTING_EMPTY", "quantities", "请填写退货数量", "enter what is returned")
+        p.raise_if_any()
+    doc = docs.create_draft(f, DraftInput(kinds[source["kind"]], source["warehouse_id"], tuple(lines),
+                                          partner_id=source["partner_id"], reason_code=reason_code,
+                                          reason_text=reason_text, remark=f"退货 原单 {source['number']}",
+                                          source_document_id=source_document_id), actor, now)
+    docs.submit(f, doc, actor, now)
+    return doc

@@ -19,7 +19,7 @@ from jxc.domain.balances import Amount
 from jxc.domain.catalog import LocationKind
 from jxc.domain.ledger import BucketKey
 from jxc.services.ports import StockRow, Violation
-from jxc.storage import api_repo, checks
+from jxc.storage import api_repo, checks, reports_repo
 from jxc.storage.tables import (
     balances,
     ledger_entries,
@@ -35,6 +35,11 @@ from jxc.storage.tables import (
 class SqlQueries:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+
+    def report(self, name: str, by: str, filters: Mapping[str, Any], offset: int, limit: int
+               ) -> list[dict[str, Any]]:
+        """报表 — see storage/reports_repo.py."""
+        return reports_repo.run(self.engine, name, by, filters, offset, limit)
 
     def _location_ids(self, conn: Any, warehouse_id: int | None, physical_only: bool) -> list[int] | None:
         if warehouse_id is None and not physical_only:

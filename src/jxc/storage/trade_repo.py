@@ -52,6 +52,20 @@ class SqlTradeRepository:
                           .values(qty_done=order_lines.c.qty_done + qty))
         return self.conn.execute(select(order_lines.c.order_id).where(order_lines.c.id == line_id)).scalar_one()
 
+    def page(self, after: int | None, limit: int, **filters: Any) -> list[dict[str, Any]]:
+        """Order headers by id after ``after``; filters: kind, state, partner_id, warehouse_id, number,
+        warehouse_ids (the caller's scope)."""
+        c = orders.c
+        q = select(orders).order_by(c.id).limit(limit)
+        if after is not None:
+            q = q.where(c.id > after)
+        for name in ("kind", "state", "partner_id", "warehouse_id", "number"):
+            if filters.get(name) is not None:
+                q = q.where(getattr(c, name) == filters[name])
+        if filters.get("warehouse_ids") is not None:
+            q = q.where(c.warehouse_id.in_(list(filters["warehouse_ids"])))
+        return [dict(r) for r in self.conn.execute(q).mappings()]
+
     def price_history(self, product_id: int, partner_id: int | None, since: datetime) -> dict[str, Any]:
         """进价历史 — last, min and average purchase price (per base unit) of posted receipts since ``since``."""
         d, ln = documents.c, document_lines.c

@@ -19,6 +19,7 @@ from jxc.storage.documents import SqlDocumentRepository
 from jxc.storage.engine import WRITE, Driver
 from jxc.storage.ingest_repo import SqlIngestRepository
 from jxc.storage.money_repo import SqlMoneyRepository
+from jxc.storage.purchasing_repo import SqlPurchasingRepository
 from jxc.storage.repositories import (
     SqlAuditLog,
     SqlBalanceRepository,
@@ -60,6 +61,7 @@ class SqlUnitOfWork:
         self.chat = SqlChatRepository(conn)
         self.ingest = SqlIngestRepository(conn)
         self.money = SqlMoneyRepository(conn)
+        self.purchasing = SqlPurchasingRepository(conn)
         return self
 
     def __exit__(self, *exc: object) -> None:

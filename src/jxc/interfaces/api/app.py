@@ -29,6 +29,7 @@ from jxc.interfaces.api import (
     routes_ops,
     routes_reservations,
     routes_stock,
+    routes_trade,
 )
 from jxc.interfaces.api.errors import PROBLEM, problem
 from jxc.interfaces.api.idempotency import IdempotencyMiddleware
@@ -64,8 +65,8 @@ def create_app(app: App, run_worker: bool = False) -> FastAPI:
     api.state.metrics = RequestMetrics()
     api.add_middleware(MetricsMiddleware, metrics=api.state.metrics)  # per-route latency for /ops, /metrics
     for router in (routes_auth.router, routes_documents.router, routes_stock.router, routes_live.router,
-                   routes_ops.router, routes_reservations.router, *routes_masterdata.routers(),
-                   routes_money.router):
+                   routes_ops.router, routes_reservations.router, routes_trade.router,
+                   *routes_masterdata.routers(), routes_money.router):
         api.include_router(router)
     api.include_router(routes_chat_orders.router)
     api.include_router(routes_ingest.router)
