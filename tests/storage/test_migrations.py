@@ -62,3 +62,26 @@ def test_downgrade_then_upgrade_round_trips(fresh):
     assert set(inspect(fresh.engine).get_table_names()) <= {"alembic_version"}
     migrate(fresh.engine)
     assert "ledger_entries" in inspect(fresh.engine).get_table_names()
+
+
+def test_upgrading_an_existing_book_brings_the_new_defaults(fresh):
+    """A book made before the money/trade release gets them on upgrade, without losing its own edits:
+    the built-in finance role gains the money permissions (its other grants kept) and the default
+    over-receipt rule (超收需主管审批) is added once, beside the owner's own rules."""
+    from jxc.storage.schema import seed_documents
+
+    migrate(fresh.engine, "0007")
+    with fresh.engine.begin() as conn:
+        seed_documents(conn)
+        conn.execute(text("delete from approval_rules where name = '超收需主管审批'"))
+        conn.execute(text("update roles set permissions = '[\"report.view\"]' where code = 'finance'"))
+        rules_before = conn.execute(text("select count(*) from approval_rules")).scalar()
+    migrate(fresh.engine)
+    migrate(fresh.engine)  # rerunnable: nothing added twice
+    with fresh.engine.connect() as conn:
+        import json
+
+        perms = set(json.loads(conn.execute(text("select permissions from roles where code = 'finance'")).scalar()))
+        names = [r[0] for r in conn.execute(text("select name from approval_rules"))]
+    assert perms == {"report.view", "money.receive", "money.pay", "money.view", "sales.credit_override"}
+    assert names.count("超收需主管审批") == 1 and len(names) == rules_before + 1

@@ -5,6 +5,8 @@ Revises: 0007
 Create Date: 2026-11-22 07:21:52.388930
 """
 from alembic import op
+import json
+
 import sqlalchemy as sa
 import jxc.storage.types
 
@@ -13,6 +15,20 @@ revision = '0008'
 down_revision = '0007'
 branch_labels = None
 depends_on = None
+
+
+FINANCE_NEW = ("money.receive", "money.pay", "money.view", "sales.credit_override")
+
+
+def _grant_finance() -> None:
+    """The built-in finance role (财务) of an existing book gains the money permissions of this release."""
+    conn = op.get_bind()
+    row = conn.execute(sa.text("select permissions from roles where code = 'finance' and builtin")).first()
+    if row is None:
+        return
+    perms = set(json.loads(row[0])) | set(FINANCE_NEW)
+    conn.execute(sa.text("update roles set permissions = :p where code = 'finance'"),
+                 {"p": json.dumps(sorted(perms))})
 
 
 def upgrade() -> None:
@@ -234,6 +250,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('lang', sa.String(length=8), nullable=True))
 
     # ### end Alembic commands ###
+    _grant_finance()
 
 
 def downgrade() -> None:
