@@ -223,5 +223,9 @@ async def _login_required(request: Request, _exc: Exception) -> Response:
 def install(api: FastAPI) -> None:
     """Mount the pages and /static on the app (called once by `create_app`)."""
     api.include_router(router)
+    from jxc.interfaces.web import routes_documents, routes_mobile  # they import this module
+
+    api.include_router(routes_documents.router)
+    api.include_router(routes_mobile.router)
     api.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     api.add_exception_handler(LoginRequired, _login_required)
