@@ -53,6 +53,7 @@ users = Table(
     Column("role", String(32), nullable=False),
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", UtcDateTime, nullable=False),
+    Column("lang", String(8), nullable=True),  # 界面语言 preference: "zh-CN" / "en"; NULL: cookie or zh-CN
 )
 
 products = Table(

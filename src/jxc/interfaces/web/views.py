@@ -15,19 +15,24 @@ from typing import Any
 from jxc.domain.availability import STATUS_ZH
 from jxc.domain.permissions import holds
 from jxc.domain.quantities import ZERO
+from jxc.interfaces.web.i18n import N_
 from jxc.services.posting import Actor
 
 MAX_ROWS = 500  # a page is for people: more than this is a search that should be narrower
 MAX_PRODUCTS = 50
 
+# Labels are zh-CN message ids, marked with N_ for extraction; templates show `_(label)`.
 KIND_ZH = {
-    "opening_balance": "期初", "purchase_receipt": "采购入库", "purchase_return": "采购退货",
-    "sales_delivery": "销售出库", "sales_return": "销售退货", "transfer": "调拨", "transfer_receipt": "调拨签收",
-    "scrap": "报损", "count_adjustment": "盘盈盘亏", "status_change": "状态变更", "production_issue": "生产领料",
-    "production_receipt": "完工入库", "assembly": "组装", "disassembly": "拆卸",
+    "opening_balance": N_("期初"), "purchase_receipt": N_("采购入库"), "purchase_return": N_("采购退货"),
+    "sales_delivery": N_("销售出库"), "sales_return": N_("销售退货"), "transfer": N_("调拨"),
+    "transfer_receipt": N_("调拨签收"), "scrap": N_("报损"), "count_adjustment": N_("盘盈盘亏"),
+    "status_change": N_("状态变更"), "production_issue": N_("生产领料"), "production_receipt": N_("完工入库"),
+    "assembly": N_("组装"), "disassembly": N_("拆卸"),
 }
-STATE_ZH = {"draft": "草稿", "pending_approval": "审核中", "posted": "已生效", "reversed": "已红冲",
-            "cancelled": "已作废"}
+STATE_ZH = {"draft": N_("草稿"), "pending_approval": N_("审核中"), "posted": N_("已生效"), "reversed": N_("已红冲"),
+            "cancelled": N_("已作废")}
+# domain.availability.STATUS_ZH's labels, marked here (the domain imports nothing of ours)
+STATUS_LABELS = (N_("冻结"), N_("质检中"), N_("待上架"), N_("可用"))
 
 
 @dataclass(frozen=True)
