@@ -14,7 +14,6 @@ Guarantees:
 from __future__ import annotations
 
 from dataclasses import replace
-from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -203,12 +202,14 @@ def _save(request: Request, data: dict[str, str], v: Any, doc_id: int | None) ->
     kind = d.DocumentKind(kind_value)
     header, raw_lines = _parse(data)
     now = app.clock.now()
+    saved_now = False
     try:
         inp = _draft(kind, header, raw_lines)
         if doc_id is None:
             doc_id = documents.create_draft(app.uow_factory, inp, v.actor, now)
         else:
             documents.update_draft(app.uow_factory, doc_id, inp, header["version"] or 0, v.actor, now)
+        saved_now = True
         if data.get("then") == "submit":
             state = documents.submit(app.uow_factory, doc_id, v.actor, now)
             flash = "posted" if state == d.DocumentState.POSTED else "pending"
@@ -217,6 +218,9 @@ def _save(request: Request, data: dict[str, str], v: Any, doc_id: int | None) ->
     except DomainError as exc:
         errors, general = field_errors(request, exc)
         lines = [_line_view(app, kind, header["warehouse_id"], ln) for ln in raw_lines]
+        if saved_now and doc_id is not None:  # saved, but the submit was refused: the form now edits that draft
+            saved = documents.get(app.uow_factory, doc_id)
+            header = dict(header, version=saved["version"], number=saved["number"])
         ctx = _form_context(request, v, kind, dict(header, id=doc_id), lines, errors=errors, general=general)
         return render(request, "doc_form.html", exc.status if exc.status != 400 else 422, **ctx)
     return RedirectResponse(f"/documents/{doc_id}?done={flash}", status_code=303)
@@ -368,6 +372,7 @@ def live_qty(request: Request, v: Page) -> Response:
         for r in app.queries.describe(app.queries.balances(product_id=pid)):
             wid = whs.get(r.warehouse_code or "")
             if views.visible_warehouse(v.actor, wid):
-                items.append({"product_id": pid, "warehouse": wid, "location": r.location_id, "lot": r.lot_id,
-                              "status": r.status, "qty": str(Decimal(r.qty).normalize())})
+                items.append({"product_id": pid, "warehouse": wid, "location_id": r.location_id,
+                              "location": r.location_code, "lot_id": r.lot_id, "lot": r.lot_number or "",
+                              "status": r.status, "qty": views.number(r.qty)})
     return JSONResponse({"items": items, "at": app.clock.now().isoformat()})

@@ -1,7 +1,8 @@
 /* 实时数字 — numbers of stock update in place when another terminal changes them.
  *
- * Any element with data-live-product (and optionally data-live-warehouse, data-live-location,
- * data-live-lot, data-live-status) shows the sum of on-hand buckets matching those keys.
+ * Any element with data-live-product (and optionally data-live-warehouse, data-live-location (code),
+ * data-live-location_id, data-live-lot (number), data-live-lot_id, data-live-status) shows the sum of
+ * the on-hand buckets matching those keys.
  * live.js keeps one WebSocket to /api/v1/ws (the session cookie authenticates it), and on a
  * stock.posted event for a product shown here fetches /live/qty?product_id=… and rewrites
  * the matching numbers. It reconnects with last_event_id, so nothing is missed in a gap.
@@ -30,7 +31,7 @@
       document.querySelectorAll("[data-live-product]").forEach(function (el) {
         var p = el.getAttribute("data-live-product");
         if (productIds.indexOf(p) < 0) return;
-        var keys = ["warehouse", "location", "lot", "status"];
+        var keys = ["warehouse", "location", "location_id", "lot", "lot_id", "status"];
         var total = 0;
         j.items.forEach(function (b) {
           if (String(b.product_id) !== p) return;
