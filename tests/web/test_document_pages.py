@@ -155,7 +155,7 @@ def test_product_search_by_code_name_pinyin_initials_and_barcode(web):
     masterdata.add_barcode(web.app.uow_factory, web.world.rice, "6901234567892", SYSTEM, NOW)
     c = web.login("zhang")
     for q in ("p002", "大米", "dbdm", "6901234567892"):
-        assert 'data-add-product="%d"' % web.world.rice in c.get("/products/search", params={"q": q}).text, q
+        assert f'data-add-product="{web.world.rice}"' in c.get("/products/search", params={"q": q}).text, q
     assert "没有找到“牛排”" in c.get("/products/search", params={"q": "牛排"}).text
     hit = c.get("/scan/lookup", params={"code": "6901234567892"})
     assert hit.status_code == 200 and hit.json()["product_id"] == web.world.rice
