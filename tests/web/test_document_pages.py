@@ -207,3 +207,21 @@ def test_a_draft_refused_at_submit_stays_a_draft_and_the_form_edits_it(web):
     drafts, total = web.app.queries.search_documents(0, 10)
     assert total == 1 and drafts[0]["state"] == "draft"
     assert f'action="/documents/{drafts[0]["id"]}"' in r.text and 'name="version" value="1"' in r.text
+
+
+def test_an_incoming_line_may_name_a_new_lot_with_its_production_date(web):
+    c = web.login("zhang")
+    row = c.get("/documents/line", params={"product_id": web.world.milk, "kind": "purchase_receipt"}).text
+    assert 'data-name="lot_number"' in row  # incoming: a new lot may be typed
+    line = {"lines-0-product_id": str(web.world.milk), "lines-0-qty": "6", "lines-0-unit": "瓶",
+            "lines-0-lot_number": "L-FORM-1", "lines-0-lot_produced": "2026-13-01"}
+    r = c.post("/documents/new", data=_form(c, kind="purchase_receipt", warehouse_id=str(web.world.wh),
+                                            then="submit", **line))
+    assert r.status_code == 422 and re.search(r'id="lines-0-lot_id-error">第1行生产日期无效<', r.text)
+    line["lines-0-lot_produced"] = str(NOW.date())
+    r = c.post("/documents/new", data=_form(c, kind="purchase_receipt", warehouse_id=str(web.world.wh),
+                                            then="submit", **line), follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].endswith("?done=posted")
+    lot = web.app.queries.page_records("lots", None, 1, lot_number="L-FORM-1")[0]
+    assert lot["expires_on"] == NOW.date() + timedelta(days=21)
+    assert sum(a.qty for a in web.app.queries.balances(product_id=web.world.milk, lot_id=lot["id"]).values()) == 6

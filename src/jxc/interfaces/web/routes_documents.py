@@ -20,7 +20,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from jxc.domain import documents as d
-from jxc.domain.errors import DomainError
+from jxc.domain.errors import DomainError, Problems
 from jxc.domain.permissions import holds
 from jxc.interfaces.api.deps import jxc
 from jxc.interfaces.web import doc_views as dv
@@ -33,7 +33,8 @@ from jxc.services.doc_rules import REASON_GROUP, DraftInput, LineInput
 
 router = APIRouter(include_in_schema=False)
 MAX_LINES = 500
-LINE_FIELDS = ("product_id", "qty", "unit", "lot_id", "unit_price", "location_id", "role", "to_status", "remark")
+LINE_FIELDS = ("product_id", "qty", "unit", "lot_id", "unit_price", "location_id", "role", "to_status", "remark",
+               "lot_number", "lot_produced")
 
 
 def _today(app: Any) -> Any:
@@ -179,6 +180,32 @@ def _draft(kind: d.DocumentKind, header: dict[str, Any], lines: list[dict[str, A
                       reason_code=header["reason_code"] or None, reason_text=header["reason_text"] or None)
 
 
+def _new_lots(app: Any, actor: Any, lines: list[dict[str, Any]], now: Any) -> None:
+    """A lot number typed on an incoming line: the product's lot of that number, or a new one
+    (expiry from its production date and shelf life). Fills `lot_id` in place; problems raise once."""
+    from datetime import date
+
+    p = Problems()
+    for i, ln in enumerate(lines):
+        number = ln.get("lot_number", "")[:64]
+        if ln.get("lot_id") or not number or not ln["product_id"].isdigit():
+            continue
+        pid = int(ln["product_id"])
+        found = app.queries.page_records("lots", None, 1, product_id=pid, lot_number=number)
+        if found:
+            ln["lot_id"] = str(found[0]["id"])
+            continue
+        try:
+            produced = date.fromisoformat(ln["lot_produced"]) if ln.get("lot_produced") else None
+            ln["lot_id"] = str(masterdata.create_lot(app.uow_factory, pid, number, actor, now, produced_on=produced))
+            ln["lot_number"] = ""
+        except ValueError:
+            p.add("VALUE_INVALID", f"lines[{i}].lot_id", f"第{i + 1}行生产日期无效", f"line {i + 1}: bad production date")
+        except DomainError as exc:
+            p.add(exc.code, f"lines[{i}].lot_id", f"第{i + 1}行：{exc.message_zh}", f"line {i + 1}: {exc.message_en}")
+    p.raise_if_any()
+
+
 @router.post("/documents/new")
 def create_document(request: Request, data: Form, v: Page) -> Response:
     """保存草稿 — or, with `then=submit`, save and submit in one go."""
@@ -204,6 +231,7 @@ def _save(request: Request, data: dict[str, str], v: Any, doc_id: int | None) ->
     now = app.clock.now()
     saved_now = False
     try:
+        _new_lots(app, v.actor, raw_lines, now)
         inp = _draft(kind, header, raw_lines)
         if doc_id is None:
             doc_id = documents.create_draft(app.uow_factory, inp, v.actor, now)
