@@ -292,10 +292,17 @@ def install(api: FastAPI) -> None:
     """Mount the pages and /static on the app (called once by `create_app`, after the API's handlers)."""
     api.state.jxc_i18n = i18n.load()  # every .po under locale/, merged; a conflict refuses to start
     api.include_router(router)
-    from jxc.interfaces.web import routes_documents, routes_mobile  # they import this module
+    from jxc.interfaces.web import (  # they import this module
+        routes_count,
+        routes_documents,
+        routes_mobile,
+        routes_scan,
+    )
 
     api.include_router(routes_documents.router)
     api.include_router(routes_mobile.router)
+    api.include_router(routes_count.router)
+    api.include_router(routes_scan.router)
     api.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     api.add_exception_handler(LoginRequired, _login_required)
     json_domain = api.exception_handlers.get(DomainError)

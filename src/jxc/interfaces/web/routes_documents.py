@@ -8,7 +8,6 @@ Guarantees:
 - Approving asks for the password again (`users.verify_password`), like /documents and the API.
 - A refused save re-renders the form with what was typed and each message next to its field,
   in the viewer's language (DomainError.message_zh / message_en).
-- /live/qty answers on-hand buckets of the viewer's warehouses only.
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ from dataclasses import replace
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 
 from jxc.domain import documents as d
 from jxc.domain.errors import DomainError, Problems
@@ -27,7 +26,14 @@ from jxc.interfaces.web import doc_views as dv
 from jxc.interfaces.web import views
 from jxc.interfaces.web.i18n import gettext_for
 from jxc.interfaces.web.routes import Form, Page
-from jxc.interfaces.web.web_common import csrf_ok, error_text, field_errors, pick, render
+from jxc.interfaces.web.web_common import (
+    csrf_ok,
+    csrf_refused,
+    error_text,
+    field_errors,
+    pick,
+    render,
+)
 from jxc.services import documents, masterdata, users
 from jxc.services.doc_rules import REASON_GROUP, DraftInput, LineInput
 
@@ -60,8 +66,7 @@ def document_list(request: Request, v: Page) -> Response:
 def approvals(request: Request, v: Page) -> Response:
     """审批中心 — pending documents the viewer may approve (not their own), oldest first."""
     app = jxc(request)
-    rows = [r for r in app.queries.open_documents(None, limit=views.MAX_ROWS)
-            if r["state"] == "pending_approval" and r["warehouse_id"] is not None]
+    rows = [r for r in app.queries.open_documents(None, limit=views.MAX_ROWS) if r["state"] == "pending_approval"]
     mine = []
     for r in rows:
         doc = documents.get(app.uow_factory, r["id"])
@@ -222,7 +227,7 @@ def _save(request: Request, data: dict[str, str], v: Any, doc_id: int | None) ->
     app = jxc(request)
     _ = gettext_for(request)
     if not csrf_ok(request, data, v):
-        return render(request, "error.html", 403, viewer=v, message=_("页面已过期（CSRF 校验失败），请刷新页面后重试"))
+        return csrf_refused(request, v)
     kind_value = data.get("kind", "")
     if kind_value not in d.DocumentKind._value2member_map_:
         return render(request, "error.html", 422, viewer=v, message=_("单据类型无效"))
@@ -287,7 +292,7 @@ def act(request: Request, doc_id: int, data: Form, v: Page) -> Response:
     app = jxc(request)
     _ = gettext_for(request)
     if not csrf_ok(request, data, v):
-        return render(request, "error.html", 403, viewer=v, message=_("页面已过期（CSRF 校验失败），请刷新页面后重试"))
+        return csrf_refused(request, v)
     action, now, actor = data.get("action", ""), app.clock.now(), v.actor
     field_error: dict[str, str] = {}
     error: str | None = None
@@ -350,57 +355,3 @@ def line_row(request: Request, v: Page, product_id: int, kind: str = "", warehou
     if not line["product"].get("units"):
         return render(request, "_message.html", 404, kind="error", message=gettext_for(request)("商品不存在"))
     return render(request, "_doc_line.html", line=line, i=0, kind=k, errors={}, roles=_roles(k))
-
-
-@router.get("/products/search")
-def product_search(request: Request, v: Page, q: str = "") -> Response:
-    """商品搜索 — code, name, pinyin initials (tdou → 土豆 needs tdo… : 'td'), or barcode."""
-    found = dv.search_products(jxc(request), q[:40])
-    return render(request, "_product_results.html", products=found, q=q[:40])
-
-
-@router.get("/scan/lookup")
-def scan_lookup(request: Request, v: Page, code: str = "") -> Response:
-    """扫码查找 — a barcode or product code → the product (JSON for scan.js); 404 when unknown."""
-    p = dv.lookup(jxc(request), code[:64])
-    if p is None:
-        return JSONResponse({"product_id": None, "code": code[:64]}, status_code=404)
-    return JSONResponse({"product_id": p["id"], "code": p["code"], "name": p["name"], "tracking": p["tracking"]})
-
-
-@router.post("/scan/link")
-def scan_link(request: Request, data: Form, v: Page) -> Response:
-    """关联条码 — link an unknown barcode to a product (masterdata.edit); answers a fragment."""
-    app = jxc(request)
-    _ = gettext_for(request)
-    if not csrf_ok(request, data, v):
-        return render(request, "_message.html", 403, kind="error", message=_("页面已过期（CSRF 校验失败），请刷新页面后重试"))
-    barcode = data.get("barcode", "").strip()[:64]
-    product = dv.lookup(app, data.get("product", "").strip()[:64])
-    if product is None:
-        return render(request, "_scan_link.html", 422, barcode=barcode, may_link=True, viewer=v,
-                      error=_("没有这个商品编码，请输入商品编码"))
-    try:
-        masterdata.add_barcode(app.uow_factory, product["id"], barcode, v.actor, app.clock.now())
-    except DomainError as exc:
-        return render(request, "_scan_link.html", exc.status if exc.status != 400 else 422, barcode=barcode,
-                      may_link=holds(v.actor.permissions, "masterdata.edit"), viewer=v,
-                      error=error_text(request, exc))
-    return render(request, "_scan_link.html", barcode=barcode, may_link=True, viewer=v, linked=product)
-
-
-@router.get("/live/qty")
-def live_qty(request: Request, v: Page) -> Response:
-    """实时库存数字 — on-hand buckets of the asked products in the viewer's warehouses (live.js)."""
-    app = jxc(request)
-    ids = [int(x) for x in request.query_params.getlist("product_id") if x.isdigit() and int(x) < 2**31][:50]
-    whs = {w["code"]: w["id"] for w in app.queries.page_records("warehouses", None, 10_000)}
-    items: list[dict[str, Any]] = []
-    for pid in ids:
-        for r in app.queries.describe(app.queries.balances(product_id=pid)):
-            wid = whs.get(r.warehouse_code or "")
-            if views.visible_warehouse(v.actor, wid):
-                items.append({"product_id": pid, "warehouse": wid, "location_id": r.location_id,
-                              "location": r.location_code, "lot_id": r.lot_id, "lot": r.lot_number or "",
-                              "status": r.status, "qty": views.number(r.qty)})
-    return JSONResponse({"items": items, "at": app.clock.now().isoformat()})

@@ -54,3 +54,9 @@ def error_text(request: Request, exc: DomainError) -> str:
 
 def pick(request: Request, zh: str, en: str | None) -> str:
     return en if i18n.lang_of(request) == i18n.EN and en else zh
+
+
+def csrf_refused(request: Request, v: web.Viewer) -> HTMLResponse:
+    """The page to show when a POST lacks the session's CSRF token."""
+    return render(request, "error.html", 403, viewer=v,
+                  message=i18n.gettext_for(request)("页面已过期（CSRF 校验失败），请刷新页面后重试"))
