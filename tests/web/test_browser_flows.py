@@ -160,7 +160,7 @@ def test_daily_flows_scan_receive_fefo_sale_refusal_and_a_live_approved_count(br
             stock = manager_ctx.new_page()
             stock.set_default_timeout(10_000)
             _login(stock, url, "zhuguan", "/stock?q=P002")
-            cell = stock.locator(f'td[data-live-product="{w.rice}"]')
+            cell = stock.locator(f'tr[data-live-product="{w.rice}"] td.num').first
             expect(cell).to_have_text("13")
             stock.wait_for_function("document.documentElement.getAttribute('data-live') === 'on'")
             inbox = manager_ctx.new_page()

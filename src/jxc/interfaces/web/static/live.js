@@ -2,7 +2,7 @@
  *
  * Any element with data-live-product (and optionally data-live-warehouse, data-live-location (code),
  * data-live-location_id, data-live-lot (number), data-live-lot_id, data-live-status) shows the sum of
- * the on-hand buckets matching those keys.
+ * the on-hand buckets matching those keys (in the child matched by data-live-in, when it has one).
  * live.js keeps one WebSocket to /api/v1/ws (the session cookie authenticates it), and on a
  * stock.posted event for a product shown here fetches /live/qty?product_id=… and rewrites
  * the matching numbers. It reconnects with last_event_id, so nothing is missed in a gap.
@@ -42,9 +42,11 @@
           total += parseFloat(b.qty);
         });
         var text = fmt(total);
-        if (el.textContent.trim() !== text) {
-          el.textContent = text;
-          el.classList.remove("live-changed"); void el.offsetWidth; el.classList.add("live-changed");
+        var inner = el.getAttribute("data-live-in");  /* the number may sit in a child (a table row's cell) */
+        var target = inner ? el.querySelector(inner) : el;
+        if (target && target.textContent.trim() !== text) {
+          target.textContent = text;
+          target.classList.remove("live-changed"); void target.offsetWidth; target.classList.add("live-changed");
         }
       });
       document.dispatchEvent(new CustomEvent("jxc:live", { detail: { products: productIds } }));
