@@ -1,7 +1,7 @@
 """浏览器里的日常作业 — the daily flows in real headless Chromium (Debian's, via playwright):
 receive a purchase order by scanning, sell with the lot picked FEFO, a refused sale showing its
 reason, and a count whose variance a manager approves in a second browser context while that
-manager's stock page updates live.
+manager's stock page updates live; an unknown barcode is refused to a keeper and linked by a manager.
 
 Skipped locally without chromium or playwright; in CI (`CI` set) it must run (see test_browser.py).
 """
@@ -109,6 +109,10 @@ def test_daily_flows_scan_receive_fefo_sale_refusal_and_a_live_approved_count(br
             # 1. receive the purchase order by scanning: code + Enter, three times → 3
             _login(keeper, url, "zhang", "/m/receive")
             keeper.click(f"#order-{shop['order']}")
+            keeper.fill("#scan", "0000111")  # a code nobody knows: said so; a keeper may not link it
+            keeper.press("#scan", "Enter")
+            expect(keeper.locator("#scan-status")).to_have_text("未知条码 0000111")
+            expect(keeper.locator("#scan-unknown")).to_contain_text("没有“维护商品”权限")
             for _ in range(3):
                 keeper.fill("#scan", RICE_CODE)
                 keeper.press("#scan", "Enter")
@@ -175,5 +179,17 @@ def test_daily_flows_scan_receive_fefo_sale_refusal_and_a_live_approved_count(br
             inbox.locator("button[value=approve]").click()
             expect(inbox.locator("#done")).to_contain_text("已计入库存")
             expect(cell).to_have_text("11", timeout=8_000)  # no reload: pushed over the WebSocket
+
+            # 5. the manager links an unknown barcode on the spot, and the next scan finds the product
+            inbox.goto(f"{url}/documents/new?kind=purchase_receipt")
+            inbox.fill("#scan", "6909999000017")
+            inbox.press("#scan", "Enter")
+            expect(inbox.locator("#scan-unknown")).to_be_visible()
+            inbox.fill("#link-product", "P003")
+            inbox.press("#link-product", "Enter")
+            expect(inbox.locator("#scan-link .ok")).to_contain_text("已关联到 P003")
+            inbox.fill("#scan", "6909999000017")
+            inbox.press("#scan", "Enter")
+            expect(inbox.locator(f'tr[data-product-id="{w.eggs}"] input[data-qty]')).to_have_value("1")
         finally:
             browser.close()

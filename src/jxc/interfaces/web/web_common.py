@@ -12,12 +12,16 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 
 from jxc.domain.errors import DomainError, ValidationFailed
+from jxc.domain.permissions import holds
 from jxc.interfaces.web import i18n
 from jxc.interfaces.web import routes as web
 
 
 def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
-    """A page or fragment with `_`, `lang` and the base context (viewer, zone, version)."""
+    """A page or fragment with `_`, `lang` and the base context (viewer, zone, version); `may_link`
+    says whether the viewer may link an unknown barcode to a product (masterdata.edit)."""
+    viewer = context.get("viewer")
+    context.setdefault("may_link", viewer is not None and holds(viewer.actor.permissions, "masterdata.edit"))
     return web._render(request, name, status, **{**i18n.template_context(request), **context})
 
 

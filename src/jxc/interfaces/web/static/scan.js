@@ -139,7 +139,11 @@
     if (e.key !== "Enter" || !t || !t.matches) return;
     var form = t.closest("form[data-lines]");
     if (!form) return;
-    if (t.matches("input[data-scan]")) {
+    if (t.matches("input[data-link-input]")) {
+      e.preventDefault();
+      var link = document.getElementById("link-button");
+      if (link) link.click();
+    } else if (t.matches("input[data-scan]")) {
       e.preventDefault();
       scan(form, t);
     } else if (t.matches("input:not([type=submit]):not([type=search])")) {
