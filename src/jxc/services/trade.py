@@ -136,17 +136,19 @@ def deliver(f: UowFactory, order_id: int, quantities: Mapping[int, Any] | None, 
     return _fulfil(f, order_id, quantities, actor, now, "sales")
 
 
-def receive(f: UowFactory, order_id: int, quantities: Mapping[int, Any] | None, actor: Actor, now: datetime) -> int:
+def receive(f: UowFactory, order_id: int, quantities: Mapping[int, Any] | None, actor: Actor, now: datetime,
+            lots: Mapping[int, int] | None = None) -> int:
     """按订单入库 — a purchase receipt for {line_no: qty}, submitted.
 
     Within the over-receipt tolerance (setting `purchase.over_receipt_pct`) it posts; beyond it the
     receipt waits for approval (rule "超收需主管审批", `Facts.over_receipt`) instead of being refused.
+    ``lots`` names the lot received on a line ({line_no: lot id}); lot-tracked products need one.
     """
-    return _fulfil(f, order_id, quantities, actor, now, "purchase")
+    return _fulfil(f, order_id, quantities, actor, now, "purchase", lots or {})
 
 
 def _fulfil(f: UowFactory, order_id: int, quantities: Mapping[int, Any] | None, actor: Actor, now: datetime,
-            kind: str) -> int:
+            kind: str, lots: Mapping[int, int] | None = None) -> int:
     with f() as uow:
         order = _load(uow, order_id)
         if order["kind"] != kind or order["state"] not in ("confirmed", "partial"):
@@ -176,7 +178,7 @@ def _fulfil(f: UowFactory, order_id: int, quantities: Mapping[int, Any] | None, 
                                        reservation_id=rid))
             if qty - reserved_part > 0:
                 lines.append(LineInput(ln["product_id"], qty - reserved_part, unit_price=_price(ln),
-                                       order_line_id=ln["id"]))
+                                       order_line_id=ln["id"], lot_id=(lots or {}).get(no, 0)))
         p.raise_if_any()
     doc_kind = K.SALES_DELIVERY if kind == "sales" else K.PURCHASE_RECEIPT
     doc = docs.create_draft(f, DraftInput(doc_kind, order["warehouse_id"], tuple(lines), partner_id=order["partner_id"],

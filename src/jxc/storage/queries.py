@@ -19,7 +19,7 @@ from jxc.domain.balances import Amount
 from jxc.domain.catalog import LocationKind
 from jxc.domain.ledger import BucketKey
 from jxc.services.ports import StockRow, Violation
-from jxc.storage import api_repo, checks, reports_repo
+from jxc.storage import api_repo, checks, reports_repo, web_repo
 from jxc.storage.tables import (
     balances,
     ledger_entries,
@@ -151,6 +151,12 @@ class SqlQueries:
 
     def page_documents(self, after: int | None, limit: int, **filters: Any) -> list[dict[str, Any]]:
         return api_repo.page_documents(self.engine, after, limit, **filters)
+
+    def search_documents(self, offset: int, limit: int, **filters: Any) -> tuple[list[dict[str, Any]], int]:
+        return web_repo.search_documents(self.engine, offset, limit, **filters)
+
+    def open_orders(self, kind: str, warehouse_ids: Any = None, limit: int = 100) -> list[dict[str, Any]]:
+        return web_repo.open_orders(self.engine, kind, warehouse_ids, limit)
 
     def page_ledger(self, after: int | None, limit: int, **filters: Any) -> list[dict[str, Any]]:
         return api_repo.page_ledger(self.engine, after, limit, **filters)

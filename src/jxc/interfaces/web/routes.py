@@ -294,6 +294,17 @@ def install(api: FastAPI) -> None:
     for module in (pages_dashboard, pages_masterdata, pages_ledger, pages_admin):  # they import this module
         api.include_router(module.router)
     api.include_router(router)
+    from jxc.interfaces.web import (  # they import this module
+        routes_count,
+        routes_documents,
+        routes_mobile,
+        routes_scan,
+    )
+
+    api.include_router(routes_documents.router)
+    api.include_router(routes_mobile.router)
+    api.include_router(routes_count.router)
+    api.include_router(routes_scan.router)
     api.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     api.add_exception_handler(LoginRequired, _login_required)
     json_domain = api.exception_handlers.get(DomainError)
