@@ -60,6 +60,7 @@ def test_language_codes_normalize(raw, lang):
 
 
 def test_pages_are_chinese_by_default_and_english_by_cookie(web):
+    web.user("laoban")  # a book with a user: /login is the login page, not the first-run wizard
     c = web.client()
     zh = c.get("/login").text
     assert '<html lang="zh-CN">' in zh and "<h1>登录</h1>" in zh and 'id="lang-switch"' in zh
@@ -70,6 +71,7 @@ def test_pages_are_chinese_by_default_and_english_by_cookie(web):
 
 
 def test_switching_language_before_login_sets_the_cookie_and_returns_to_the_page(web):
+    web.user("laoban")
     c = web.client()
     r = c.post("/lang", data={"lang": "en", "next": "/login?next=%2Fstock"}, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/login?next=%2Fstock"

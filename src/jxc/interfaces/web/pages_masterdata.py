@@ -106,7 +106,7 @@ def products(request: Request, v: Page, q: str = "", category: str = "", trackin
                    saved=request.query_params.get("saved"))
 
 
-@router.get("/products/{product_id}")
+@router.get("/products/{product_id:int}")
 def product_detail(request: Request, product_id: int, v: Page) -> Response:
     """商品详情 — stock by warehouse and lot, purchase price history, latest ledger entries."""
     app = jxc(request)
