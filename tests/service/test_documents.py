@@ -63,9 +63,15 @@ def test_draft_moves_no_stock_until_posted_and_gets_a_number(app, world):
 def test_units_convert_to_base_on_the_line(app, world):
     masterdata.add_unit_conversion(app.uow_factory, world.eggs, "盒", "30", OWNER, NOW)
     doc = docs.create_draft(app.uow_factory, DraftInput(
-        K.PURCHASE_RECEIPT, world.wh, (LineInput(world.eggs, "2.5", unit="盒", unit_price="0.8"),)), KEEPER, NOW)
+        K.PURCHASE_RECEIPT, world.wh, (LineInput(world.eggs, "2.5", unit="盒", unit_price="24"),)), KEEPER, NOW)
     line = docs.get(app.uow_factory, doc)["lines"][0]
     assert (line["unit"], line["qty"], line["qty_base"]) == ("盒", D("2.5"), D(75))
+    # the price is entered per the line's unit (24 元/盒) and stored per base unit (0.8 元/个), so the
+    # stock is valued at 2.5 盒 × 24 = 60, not at 75 × 24 (a demo once valued cabbages 30× too high)
+    assert line["unit_price"] == D("0.8")
+    assert docs.submit(app.uow_factory, doc, KEEPER, NOW) is S.POSTED
+    value = sum(a.value for a in app.queries.balances(product_id=world.eggs).values())
+    assert value == D(60)
 
 
 def test_stale_edit_is_refused_naming_who_changed_it(app, world):

@@ -63,6 +63,18 @@ def cost(amount: Decimal) -> Decimal:
     return amount.quantize(COST_QUANTUM, rounding=ROUND_HALF_UP)
 
 
+def price_per_base(price: Decimal, qty: Decimal, qty_base: Decimal) -> Decimal:
+    """A price per entered unit (60 元/箱) → per base unit (5 元/瓶 when 1 箱 = 12 瓶), as lines store it."""
+    return price if qty == qty_base or not qty_base else cost(price * qty / qty_base)
+
+
+def price_per_unit(price_base: Decimal, qty: Decimal, qty_base: Decimal) -> Decimal:
+    """The stored per-base price shown again per the line's own unit, to the money quantum (4 places)."""
+    if qty == qty_base or not qty:
+        return price_base
+    return (price_base * qty_base / qty).quantize(MONEY_QUANTUM, rounding=ROUND_HALF_UP)
+
+
 @dataclass(frozen=True)
 class UnitConversion:
     """单位换算 — 1 ``unit`` = ``factor`` base units (1 箱 = 12 瓶 → factor 12)."""

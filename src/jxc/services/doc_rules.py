@@ -20,7 +20,7 @@ from jxc.domain.catalog import StockStatus
 from jxc.domain.errors import DomainError, Problems
 from jxc.domain.ledger import NO_LOT, BucketKey, Movement
 from jxc.domain.permissions import holds
-from jxc.domain.quantities import ZERO, to_base, to_decimal
+from jxc.domain.quantities import ZERO, price_per_base, to_base, to_decimal
 from jxc.domain.settings import with_defaults
 from jxc.services.ports import UnitOfWork
 
@@ -33,7 +33,7 @@ class LineInput:
     qty: Any
     unit: str | None = None  # None: the product's base unit
     lot_id: int = NO_LOT
-    unit_price: Any = None
+    unit_price: Any = None  # per the line's unit (元/箱); stored per base unit
     location_id: int | None = None  # None: the warehouse's default location
     role: str = ""
     from_status: str = StockStatus.AVAILABLE
@@ -166,6 +166,8 @@ def _line(p: Problems, i: int, ln: LineInput, inp: DraftInput, units: Mapping[in
             qty_base = to_base(qty, unit, base, convs, f"{f}.unit")
         except DomainError as exc:
             p.add(exc.code, exc.field, f"第{n}行：{exc.message_zh}", f"line {n}: {exc.message_en}")
+        if price is not None and unit != base:
+            price = price_per_base(price, qty, qty_base)  # entered per 箱, stored per base unit
     if ln.location_id is not None and loc_wh.get(ln.location_id) != inp.warehouse_id:
         p.add("VALUE_INVALID", f"{f}.location_id", f"第{n}行库位不属于本单仓库", f"line {n}: the location is not in this warehouse")
     roles = _ROLES.get(inp.kind)

@@ -43,6 +43,7 @@ templates = Jinja2Templates(directory=HERE / "templates")
 templates.env.add_extension("jinja2.ext.i18n")
 templates.env.filters["num"] = views.number
 templates.env.filters["money"] = views.money
+templates.env.filters["line_price"] = views.line_price  # stored per base unit, shown per the line's unit
 templates.env.globals.update(kind_zh=views.KIND_ZH, state_zh=views.STATE_ZH, status_zh=STATUS_ZH)
 templates.env.install_null_translations(newstyle=True)  # per request, `_` comes from the render context
 router = APIRouter(include_in_schema=False)

@@ -275,7 +275,7 @@ def show_document(request: Request, doc_id: int, v: Page, done: str = "", edit: 
         kind = d.DocumentKind(doc["kind"])
         lines = [_line_view(app, kind, doc["warehouse_id"], {k: str(ln.get(k) or "") for k in LINE_FIELDS}
                             | {"product_id": str(ln["product_id"]), "qty": views.number(ln["qty"]),
-                               "unit_price": views.number(ln["unit_price"]) if ln["unit_price"] is not None else "",
+                               "unit_price": views.line_price(ln),
                                "lot_id": str(ln["lot_id"] or "")})
                  for ln in doc["lines"]]
         header = {k: doc.get(k) for k in ("warehouse_id", "to_warehouse_id", "partner_id", "reason_code",

@@ -14,6 +14,7 @@ from typing import Any
 
 from jxc.domain.availability import STATUS_ZH
 from jxc.domain.permissions import holds
+from jxc.domain.quantities import price_per_unit
 from jxc.interfaces.web.i18n import N_
 from jxc.services.posting import Actor
 
@@ -127,6 +128,13 @@ def local(at: datetime | None, zone: Any) -> str:
 
         at = at.replace(tzinfo=UTC)
     return at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
+def line_price(ln: Any) -> str:
+    """A document line's price per its own unit (元/箱), from the per-base-unit price it stores."""
+    if ln.get("unit_price") is None:
+        return ""
+    return number(price_per_unit(ln["unit_price"], ln["qty"], ln["qty_base"]))
 
 
 def money(value: Decimal | None) -> str:
