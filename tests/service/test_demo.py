@@ -74,6 +74,14 @@ def test_fresh_shop_builds_clean_books_with_orders_lots_till_sales_scrap_and_bus
     weekend = (sold.get(5, Decimal(0)) + sold.get(6, Decimal(0))) / 2
     weekday = sum(sold.get(d, Decimal(0)) for d in range(5)) / 5
     assert weekend > weekday * Decimal("1.15")
+    owed = {r["partner_code"]: r["balance"] for r in money.balances(app.uow_factory, "receivable", SYSTEM)}
+    assert {c for c, b in owed.items() if b != 0} <= {"KH05"}  # WeChat customers paid at delivery; the canteen: terms
+    paid = Counter(r[0] for r in _rows(app, "select a.kind from payments p join money_accounts a on a.id = p.account_id "
+                                            "where p.kind = 'receipt'"))
+    assert paid["wechat"] >= 14 and paid["cash"] + paid["bank"] >= 1
+    suppliers = Counter(r[0] for r in _rows(app, "select a.kind from payments p join money_accounts a "
+                                                 "on a.id = p.account_id where p.kind = 'payment'"))
+    assert suppliers["cash"] >= 14 and len(suppliers) >= 2  # the vegetable man each morning; the rest on terms
 
 
 def test_wholesaler_builds_clean_books_with_transfers_partial_receipts_and_an_approved_count(app):
