@@ -14,6 +14,7 @@ from sqlalchemy import text
 
 from jxc.services import demo, money
 from jxc.services.demo_catalog import ean13, fresh_catalog, initials, wholesale_catalog
+from jxc.services.demo_wholesale import LATE, NEVER
 from jxc.services.posting import SYSTEM
 
 NOW = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)  # a Sunday morning in Shanghai
@@ -119,9 +120,9 @@ def _wholesaler_money_is_realistic_and_ties_out(app, s):
     names = {r["partner_name"]: r for r in aged["partners"]}
     overdue = ("d1_30", "d31_60", "d61_90", "over_90")
     assert aged["totals"]["not_due"] > 0 and aged["totals"]["d1_30"] > 0  # several buckets, even in a fortnight
-    assert sum(aged["totals"][b] for b in overdue) == sum(names[n][b] for n in ("老周水电", "匠心木作", "金牌装修队")
-                                                           if n in names for b in overdue)  # only the late ones
-    assert names["老周水电"]["d1_30"] > 0  # go-live evening's goods, 现结, never paid
+    assert sum(aged["totals"][b] for b in overdue) == sum(names[n][b] for n in (NEVER, *LATE) if n in names
+                                                           for b in overdue)  # only the late ones are overdue
+    assert names[NEVER]["d1_30"] > 0  # go-live evening's goods, 现结, never paid
     later = money.ageing(app.uow_factory, "receivable", NOW, today + timedelta(days=80), SYSTEM)["totals"]
     assert later["over_90"] > 0 and later["d61_90"] + later["d31_60"] > 0  # left unpaid, it ages on
     receipts = _rows(app, "select p.partner_id, a.kind from payments p join money_accounts a on a.id = p.account_id "
