@@ -13,7 +13,7 @@ A quarter at 宏达建材 (all through the services):
   the last transfers are still in transit tonight.
 - Money (应收应付): contractors buy on 账期 (7, 15 or 30 days) within a credit limit and
   pay weekly by bank transfer, WeChat Pay or Alipay — most on time; 匠心木作 pays about 40
-  days late, 宏图建筑劳务 about 70, and 老周水电 (cash on delivery) has paid nothing since the
+  days late, 锦绣家园物业 about 70, and 老周水电 (cash on delivery) has paid nothing since the
   goods he took home on go-live evening, so the ageing report fills every bucket. A customer
   over its limit pays some of what it owes before the order is confirmed; 华庭物业's lobby
   renovation, one big order over its 3万 limit, is approved by the owner (信用超额审批, audited).
@@ -52,7 +52,7 @@ CUSTOMERS = ("城建装饰工程公司", "美家装修", "锦绣家园物业", "
 ZERO = Decimal(0)
 SUPPLIER_TERMS = ((30, "BANK"), (45, "BANK"), (15, "BANK"), (0, "WX"), (60, "BANK"), (30, "BANK"), (0, "ZFB"),
                   (0, "CASH"))  # 账期 days (0: 货到付款, paid on receipt) and the account the owner pays from
-LATE = {"匠心木作": 40, "宏图建筑劳务": 70}  # pays this many days after the due date (15 / 7 days' terms)
+LATE = {"匠心木作": 40, "锦绣家园物业": 70}  # pays this many days after the due date (15 / 7 days' terms)
 NEVER = "老周水电"  # 现结 (cash on delivery), yet has paid nothing since go-live evening
 BIG = "华庭物业"  # the lobby renovation: one order over its limit, approved by the owner
 SALES_PER_DAY = 36000  # ≈ what a day of sales orders is worth (4–8 orders of 2–7 lines)
