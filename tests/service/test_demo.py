@@ -7,13 +7,15 @@ builds are measured in docs/benchmarks.md. Runs on SQLite and PostgreSQL (--db=p
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import text
 
-from jxc.services import demo
+from jxc.services import demo, money
 from jxc.services.demo_catalog import ean13, fresh_catalog, initials, wholesale_catalog
+from jxc.services.demo_wholesale import LATE, NEVER
+from jxc.services.posting import SYSTEM
 
 NOW = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)  # a Sunday morning in Shanghai
 
@@ -73,10 +75,18 @@ def test_fresh_shop_builds_clean_books_with_orders_lots_till_sales_scrap_and_bus
     weekend = (sold.get(5, Decimal(0)) + sold.get(6, Decimal(0))) / 2
     weekday = sum(sold.get(d, Decimal(0)) for d in range(5)) / 5
     assert weekend > weekday * Decimal("1.15")
+    owed = {r["partner_code"]: r["balance"] for r in money.balances(app.uow_factory, "receivable", SYSTEM)}
+    assert {c for c, b in owed.items() if b != 0} <= {"KH05"}  # WeChat customers paid at delivery; the canteen: terms
+    paid = Counter(r[0] for r in _rows(app, "select a.kind from payments p join money_accounts a on a.id = p.account_id "
+                                            "where p.kind = 'receipt'"))
+    assert paid["wechat"] >= 14 and paid["cash"] + paid["bank"] >= 1
+    suppliers = Counter(r[0] for r in _rows(app, "select a.kind from payments p join money_accounts a "
+                                                 "on a.id = p.account_id where p.kind = 'payment'"))
+    assert suppliers["cash"] >= 14 and len(suppliers) >= 2  # the vegetable man each morning; the rest on terms
 
 
 def test_wholesaler_builds_clean_books_with_transfers_partial_receipts_and_an_approved_count(app):
-    s = demo.build_demo(app.uow_factory, NOW, app.settings.zone, days=12, business="wholesale", size=80,
+    s = demo.build_demo(app.uow_factory, NOW, app.settings.zone, days=14, business="wholesale", size=80,
                         batch=app.batch)
     assert app.queries.violations() == []
     assert s.products == 80
@@ -99,3 +109,36 @@ def test_wholesaler_builds_clean_books_with_transfers_partial_receipts_and_an_ap
     count_doc = _rows(app, "select state, reason_code from documents where kind = 'count_adjustment'")
     assert count_doc and count_doc[0][0] == "posted"
     assert _rows(app, "select state from count_tasks")[0][0] == "closed"
+    _wholesaler_money_is_realistic_and_ties_out(app, s)
+
+
+def _wholesaler_money_is_realistic_and_ties_out(app, s):
+    """应收应付: customers pay on terms (a few late, one never), suppliers are paid from several accounts, one
+    order over its credit limit was approved by the owner, and every statement ties out."""
+    today = NOW.astimezone(app.settings.zone).date()
+    aged = money.ageing(app.uow_factory, "receivable", NOW, today, SYSTEM)
+    names = {r["partner_name"]: r for r in aged["partners"]}
+    overdue = ("d1_30", "d31_60", "d61_90", "over_90")
+    assert aged["totals"]["not_due"] > 0 and aged["totals"]["d1_30"] > 0  # several buckets, even in a fortnight
+    assert sum(aged["totals"][b] for b in overdue) == sum(names[n][b] for n in (NEVER, *LATE) if n in names
+                                                           for b in overdue)  # only the late ones are overdue
+    assert names[NEVER]["d1_30"] > 0  # go-live evening's goods, 现结, never paid
+    later = money.ageing(app.uow_factory, "receivable", NOW, today + timedelta(days=80), SYSTEM)["totals"]
+    assert later["over_90"] > 0 and later["d61_90"] + later["d31_60"] > 0  # left unpaid, it ages on
+    receipts = _rows(app, "select p.partner_id, a.kind from payments p join money_accounts a on a.id = p.account_id "
+                          "where p.kind = 'receipt'")
+    payments = _rows(app, "select p.partner_id, a.kind from payments p join money_accounts a on a.id = p.account_id "
+                          "where p.kind = 'payment'")
+    assert len({r[0] for r in receipts}) >= 3 and len({r[0] for r in payments}) >= 2
+    assert len({r[1] for r in payments}) >= 2  # 货到付款 by WeChat Pay / Alipay / cash; bank on terms later
+    overrides = _rows(app, "select o.reason, o.actor, p.name from credit_overrides o join partners p on p.id = o.partner_id")
+    assert [(r[1], r[2]) for r in overrides if r[2] == "华庭物业"] == [("laoban", "华庭物业")] and overrides[0][0]
+    assert _rows(app, "select count(*) from audit_records where action = 'order.credit_override'")[0][0] == len(overrides)
+    assert _rows(app, "select state from orders where partner_id = (select id from partners where name = '华庭物业') "
+                      "and remark like '大堂翻新%'")[0][0] != "draft"  # confirmed after the override
+    since = datetime(2026, 11, 12, tzinfo=UTC)
+    for side in ("receivable", "payable"):
+        for row in money.balances(app.uow_factory, side, SYSTEM):
+            st = money.statement(app.uow_factory, row["partner_id"], since, NOW, SYSTEM, side)
+            assert st["opening"] + st["debits"] - st["credits"] == st["closing"] == row["balance"], row
+    assert any(r["balance"] > 0 for r in money.balances(app.uow_factory, "payable", SYSTEM))  # not all due yet

@@ -79,6 +79,30 @@ def test_the_wizard_creates_owner_warehouse_products_opening_stock_and_users(app
     assert app.queries.violations() == []
 
 
+def test_the_wizard_speaks_english_with_the_language_cookie(app):
+    """The first-run pages, their refusals and messages come from the i18n catalog (setup.po), not Chinese only."""
+    c = TestClient(create_app(app))
+    c.cookies.set("jxc_lang", "en")
+    page = c.get("/setup").text
+    assert '<html lang="en">' in page and "<h1>Setup wizard <small>First run</small></h1>" in page
+    assert "Owner account" in page and ">Shop / business name</label>" in page and "Opening stock" in page
+    main = page[page.index("<main"):page.index("</main>")]
+    assert not re.search(r"[\u4e00-\u9fff]", main), main  # no Chinese left on the page (the switch says 中文)
+    bad = _owner(c, password2="something-else", business_name="")
+    assert bad.status_code == 422 and "The two passwords do not match" in bad.text
+    assert "Enter the shop or business name" in bad.text and "两次输入" not in bad.text
+    assert _owner(c).status_code == 303
+    page = c.get("/setup/warehouses").text
+    assert "Next: products" in page and 'placeholder="Central warehouse"' in page
+    csrf = _token(page, "csrf_token")
+    r = c.post("/setup/products", data={"csrf_token": csrf, "table": "编码,名称,单位\nA001,苹果,斤\nA001,重复,个\n"})
+    assert "Imported 1 products; 1 problems" in r.text and "Row 3" in r.text
+    r = c.post("/setup/stock", data={"csrf_token": csrf, "warehouse_id": "x", "lines": "A001,1,2"})
+    assert r.status_code == 422 and "Choose a warehouse" in r.text
+    assert "Setup complete!" in c.get("/setup/done").text
+    assert "There is no such step" in c.get("/setup/nowhere").text
+
+
 def test_the_wizard_is_refused_once_a_user_exists(app):
     users.create_user(app.uow_factory, "laoban", PASSWORD, "owner", SYSTEM, NOW)
     c = TestClient(create_app(app))

@@ -11,6 +11,8 @@ Guarantees:
   history ends the evening before ``now``); the same seed and ``now`` give the same book.
 - Bulk work may run in batches (``batch``: one transaction per chunk of days,
   each service call a savepoint) — the same service calls, fewer commits.
+- Money goes through `services.money` only (收款 / 付款 into the demo's money accounts,
+  allocated oldest first; credit overrides by the owner), so `jxc check`'s M1–M4 hold too.
 """
 
 from __future__ import annotations
@@ -20,10 +22,13 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jxc.services import users
+from jxc.domain.money import PaymentKind
+from jxc.domain.quantities import ZERO
+from jxc.services import money, users
 from jxc.services.ports import UnitOfWork
 from jxc.services.posting import SYSTEM, Actor
 
@@ -144,3 +149,34 @@ def virtual_ids(f: UowFactory) -> dict[str, int]:
 def weekday_factor(day: date) -> float:
     """周末更忙 — Friday a little, Saturday and Sunday a lot."""
     return (1.0, 0.95, 1.0, 1.05, 1.15, 1.45, 1.35)[day.weekday()]
+
+
+ACCOUNTS = (("BANK", "工商银行对公账户", "bank"), ("WX", "微信收款", "wechat"), ("ZFB", "支付宝", "alipay"),
+            ("CASH", "现金", "cash"))
+
+
+def create_accounts(run: Run) -> dict[str, int]:
+    """资金账户 — the bank account, WeChat Pay, Alipay and the cash box (codes BANK / WX / ZFB / CASH)."""
+    at = run.at(run.day(-1), 9)
+    return {code: money.create_account(run.f, code, name, kind, run.actors["laoban"], at)
+            for code, name, kind in ACCOUNTS}
+
+
+def settle(run: Run, partner_id: int, receivable: bool, account_id: int, due_by: date | None, at: datetime,
+           remark: str) -> Decimal:
+    """收款 / 付款 — the owner records what the partner's open items due by ``due_by`` come to (None: all),
+    less any unallocated credit, allocated oldest first; returns the amount (0: nothing was due)."""
+    side = "receivable" if receivable else "payable"
+    rows = money.open_items(run.f, run.actors["laoban"], None, 1000, partner_id=partner_id, side=side)
+    due = sum((r["open"] for r in rows if r["open"] > 0 and (due_by is None or _day(r["due_on"]) <= due_by)), ZERO)
+    amount = due + sum((r["open"] for r in rows if r["open"] < 0), ZERO)
+    if amount <= 0:
+        return ZERO
+    kind = PaymentKind.RECEIPT if receivable else PaymentKind.PAYMENT
+    money.record_payment(run.f, money.PaymentInput(kind, partner_id, account_id, amount, at, remark=remark),
+                         run.actors["laoban"], at)
+    return amount
+
+
+def _day(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])

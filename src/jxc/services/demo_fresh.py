@@ -11,6 +11,10 @@ A day in the shop (all through the services):
 - 10:00 the WeChat group's 接龙 order and a few private WeChat orders arrive
   as sales orders and reserve stock; 15:00 they are delivered (销售出库 against
   the order, what could not be reserved is closed as out of stock).
+- Money (应收应付): WeChat customers pay at delivery (微信支付, a few in cash); the
+  kindergarten canteen buys on 7 days' terms and pays by bank every Wednesday. 城南蔬菜批发 is
+  paid in cash on delivery each morning; the other suppliers have 7–30 days' terms and are
+  paid every Monday (bank, WeChat Pay, Alipay). The till's walk-in sales raise nothing.
 - 21:30 小张 scraps what expires tomorrow and some spoiled produce (报损, which
   the default rule sends to the manager); 王主管 approves it.
 Weekends sell about 40% more.
@@ -28,7 +32,7 @@ from jxc.domain.documents import DocumentKind as K
 from jxc.domain.ledger import Movement
 from jxc.services import documents as docs
 from jxc.services import masterdata, trade
-from jxc.services.demo import Run, virtual_ids, weekday_factor
+from jxc.services.demo import Run, create_accounts, settle, virtual_ids, weekday_factor
 from jxc.services.demo_catalog import Sku, fresh_catalog
 from jxc.services.doc_rules import DraftInput, LineInput
 from jxc.services.posting import SYSTEM, PostingRequest, post
@@ -37,8 +41,12 @@ DEFAULT_DAYS = 30  # 90 with --days 90; see docs/benchmarks.md §4 for why the d
 SUPPLIERS = (("GYS01", "城南蔬菜批发", ("叶菜", "根茎", "菌菇")), ("GYS02", "鲜果源水果行", ("水果",)),
              ("GYS03", "惠民肉联厂", ("肉禽", "水产")), ("GYS04", "光明乳品配送", ("蛋奶",)),
              ("GYS05", "好邻居粮油副食", ("粮油", "调味", "零食", "日用")))
+SUPPLIER_TERMS = {"GYS01": (0, "CASH"), "GYS02": (7, "WX"), "GYS03": (15, "BANK"), "GYS04": (7, "ZFB"),
+                  "GYS05": (30, "BANK")}  # 账期 days (0: cash on delivery) and the account paid from
 CUSTOMERS = (("KH01", "门店散客"), ("KH02", "幸福里业主群(微信接龙)"), ("KH03", "张阿姨(微信)"),
              ("KH04", "3栋王先生(微信)"), ("KH05", "幸福里幼儿园食堂"), ("KH06", "刘老师(微信)"))
+PAYS_AT_ONCE = {"KH02": "WX", "KH03": "WX", "KH04": "CASH", "KH06": "WX"}  # at delivery; KH05 on terms
+CANTEEN = "KH05"
 HOURS = (9, 12, 15, 18, 21)  # the till uploads what it sold in the three hours before
 HOUR_SHARE = {9: 21, 12: 21, 15: 13, 18: 26, 21: 19}
 _SHARE_SUM = sum(HOUR_SHARE.values())
@@ -74,6 +82,7 @@ class Shop:
     virtual: dict[str, int]
     open_orders: list[tuple[int, date]] = field(default_factory=list)  # purchase orders to receive
     stockouts: int = 0
+    accounts: dict[str, int] = field(default_factory=dict)
 
 
 def _every(sku: Sku) -> int:
@@ -90,9 +99,12 @@ def setup(run: Run, size: int | None) -> Shop:
     with f() as uow:
         shelf = uow.records.find("locations", code="MD01-01")["id"]
     suppliers = [masterdata.create(f, "partners", {"code": code, "name": name, "role": "supplier",
-                                                   "lead_time_days": 1}, SYSTEM, day0)
+                                                   "lead_time_days": 1,
+                                                   "payment_terms_days": SUPPLIER_TERMS[code][0]}, SYSTEM, day0)
                  for code, name, _ in SUPPLIERS]
-    customers = {code: masterdata.create(f, "partners", {"code": code, "name": name, "role": "customer"}, SYSTEM, day0)
+    customers = {code: masterdata.create(f, "partners", {"code": code, "name": name, "role": "customer",
+                                                         **({"payment_terms_days": 7} if code == CANTEEN else {})},
+                                         SYSTEM, day0)
                  for code, name in CUSTOMERS}
     by_cat = {cat: i for i, (_, _, cats) in enumerate(SUPPLIERS) for cat in cats}
     items = []
@@ -108,7 +120,7 @@ def setup(run: Run, size: int | None) -> Shop:
         masterdata.add_barcode(f, pid, sku.barcode, SYSTEM, day0)
         every = _every(sku)
         items.append(Item(sku, pid, suppliers[by_cat[sku.category]], every, n % every))
-    shop = Shop(items, store, shelf, suppliers, customers, virtual_ids(f))
+    shop = Shop(items, store, shelf, suppliers, customers, virtual_ids(f), accounts=create_accounts(run))
     _opening(run, shop)
     _order(run, shop, run.day(0), run.day(-1), everything=True)  # stock the shelves for the first morning
     return shop
@@ -144,6 +156,19 @@ def simulate_day(run: Run, shop: Shop, i: int) -> None:
             _deliver(run, shop, day, orders)
     _scrap(run, shop, day)
     _order(run, shop, day + timedelta(days=1), day)
+    if day.weekday() == 0:
+        _pay_suppliers(run, shop, day)
+    if day.weekday() == 2:
+        settle(run, shop.customers[CANTEEN], True, shop.accounts["BANK"], day, run.at(day, 11), "食堂周结")
+
+
+def _pay_suppliers(run: Run, shop: Shop, day: date) -> None:
+    """付款 — Monday evening: each supplier on terms is paid what falls due in the next week."""
+    for (code, _, _), supplier in zip(SUPPLIERS, shop.suppliers, strict=True):
+        days, account = SUPPLIER_TERMS[code]
+        if days:
+            settle(run, supplier, False, shop.accounts[account], day + timedelta(days=6), run.at(day, 21, 50),
+                   "按账期付款")
 
 
 def _order(run: Run, shop: Shop, for_day: date, day: date, everything: bool = False) -> None:
@@ -215,6 +240,9 @@ def _receive(run: Run, shop: Shop, day: date) -> None:
             docs.submit(run.f, doc, keeper, at)
             run.documents += 1
             run.postings += 1
+            days, account = SUPPLIER_TERMS[SUPPLIERS[shop.suppliers.index(order["partner_id"])][0]]
+            if days == 0:  # 现结: the driver is paid from the till's cash
+                settle(run, order["partner_id"], False, shop.accounts[account], day, run.at(day, 6, 45), "货到付款")
         if short:
             trade.close_order(run.f, oid, run.actors["zhuguan"], run.at(day, 12), "供应商缺货，余量取消")
 
@@ -295,6 +323,10 @@ def _deliver(run: Run, shop: Shop, day: date, orders: list[int]) -> None:
             trade.deliver(run.f, oid, held, sales, at)
             run.documents += 1
             run.postings += 1
+            code = next(c for c, pid in shop.customers.items() if pid == order["partner_id"])
+            if code in PAYS_AT_ONCE:
+                settle(run, order["partner_id"], True, shop.accounts[PAYS_AT_ONCE[code]], None,
+                       at + timedelta(minutes=5), "微信支付" if PAYS_AT_ONCE[code] == "WX" else "现金")
         for ln in order["lines"]:
             it = by_pid[ln["product_id"]]
             it.reserved -= ln["qty_base"] - ln["shortage"]

@@ -11,6 +11,14 @@ A quarter at 宏达建材 (all through the services):
 - Twice a week 总仓 tops up the two branches (调拨 through transit); the
   branch confirms receipt the next day (签收), once with a shortfall (在途差异);
   the last transfers are still in transit tonight.
+- Money (应收应付): contractors buy on 账期 (7, 15 or 30 days) within a credit limit and
+  pay weekly by bank transfer, WeChat Pay or Alipay — most on time; 匠心木作 pays about 40
+  days late, 锦绣家园物业 about 70, and 老周水电 (cash on delivery) has paid nothing since the
+  goods he took home on go-live evening, so the ageing report fills every bucket. A customer
+  over its limit pays some of what it owes before the order is confirmed; 华庭物业's lobby
+  renovation, one big order over its 3万 limit, is approved by the owner (信用超额审批, audited).
+  Every Friday the owner pays the suppliers what falls due in the next week (账期 15–60 days,
+  by bank); three want paying on delivery (货到付款: WeChat Pay, Alipay, cash).
 - Ten days ago 东区仓 ran its quarterly count of tiles and sanitary ware (盘点); the variances became a
   count adjustment the managers approved.
 Sundays are quiet.
@@ -21,12 +29,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 
 from jxc.domain.documents import DocumentKind as K
-from jxc.services import counting, counting_close, masterdata, trade, transfers
+from jxc.domain.errors import Conflict
+from jxc.domain.money import BUCKET_LABELS, BUCKETS, PaymentKind
+from jxc.services import counting, counting_close, masterdata, money, trade, transfers
 from jxc.services import documents as docs
-from jxc.services.demo import Run
+from jxc.services.demo import Run, create_accounts, settle
 from jxc.services.demo_catalog import WHOLESALE, Sku, wholesale_catalog
 from jxc.services.doc_rules import DraftInput, LineInput
 from jxc.services.posting import SYSTEM, Actor
@@ -40,6 +50,34 @@ CUSTOMERS = ("城建装饰工程公司", "美家装修", "锦绣家园物业", "
              "鑫源市政工程", "家和装饰", "速美翻新", "居然好家装", "万象工程队", "诚信瓷砖铺贴", "大地幕墙",
              "阳光家装", "筑梦工程", "百合装饰", "旭日水电", "方圆建设")
 ZERO = Decimal(0)
+SUPPLIER_TERMS = ((30, "BANK"), (45, "BANK"), (15, "BANK"), (0, "WX"), (60, "BANK"), (30, "BANK"), (0, "ZFB"),
+                  (0, "CASH"))  # 账期 days (0: 货到付款, paid on receipt) and the account the owner pays from
+LATE = {"匠心木作": 40, "锦绣家园物业": 70}  # pays this many days after the due date (15 / 7 days' terms)
+NEVER = "老周水电"  # 现结 (cash on delivery), yet has paid nothing since go-live evening
+BIG = "华庭物业"  # the lobby renovation: one order over its limit, approved by the owner
+SALES_PER_DAY = 36000  # ≈ what a day of sales orders is worth (4–8 orders of 2–7 lines)
+
+
+@dataclass(frozen=True)
+class Terms:
+    """How a customer pays: 账期, days late (None: never), from which account, on which weekday."""
+
+    days: int
+    late: int | None
+    account: str
+    weekday: int
+    limit: int
+
+
+def customer_terms(i: int, name: str) -> Terms:
+    """Deterministic per customer; the limit covers its usual share of sales over terms + lateness + a fortnight."""
+    share = (i + 1) ** -1.2 - (i + 2) ** -1.2 if i < len(CUSTOMERS) - 1 else len(CUSTOMERS) ** -1.2
+    days = 0 if name == NEVER else (30, 15, 7)[i % 3]
+    late = None if name == NEVER else LATE.get(name, 0)
+    limit = 30000 if name == BIG else max(30000, math.ceil(1.6 * share * SALES_PER_DAY * (
+        days + (late if late is not None else 90) + 14) / 10000) * 10000)
+    account = "CASH" if name == NEVER else ("BANK", "BANK", "WX", "ZFB")[i % 4]
+    return Terms(days, late, account, i % 5, limit)
 
 
 @dataclass
@@ -64,6 +102,11 @@ class Book:
     on_order: set[int] = field(default_factory=set)  # products with an open purchase order
     count_day: int = -1
     short_receipt_done: bool = False
+    accounts: dict[str, int] = field(default_factory=dict)
+    terms: dict[int, Terms] = field(default_factory=dict)  # customer id -> how it pays
+    big_day: int = -1
+    overrides: int = 0
+    paydowns: int = 0
 
 
 def setup(run: Run, size: int | None) -> Book:
@@ -74,11 +117,14 @@ def setup(run: Run, size: int | None) -> Book:
         with f() as uow:
             shelf[code] = uow.records.find("locations", code=f"{code}-01")["id"]
     suppliers = [masterdata.create(f, "partners", {"code": f"GYS{i + 1:02d}", "name": name, "role": "supplier",
-                                                   "lead_time_days": 2 + i % 4}, SYSTEM, day0)
+                                                   "lead_time_days": 2 + i % 4,
+                                                   "payment_terms_days": SUPPLIER_TERMS[i][0]}, SYSTEM, day0)
                  for i, name in enumerate(SUPPLIERS)]
+    terms = [customer_terms(i, name) for i, name in enumerate(CUSTOMERS)]
     customers = [masterdata.create(f, "partners", {"code": f"KH{i + 1:03d}", "name": name, "role": "customer",
-                                                   "credit_limit": str(50000 + 10000 * (i % 8))}, SYSTEM, day0)
-                 for i, name in enumerate(CUSTOMERS)]
+                                                   "credit_limit": str(t.limit), "payment_terms_days": t.days},
+                                   SYSTEM, day0)
+                 for i, (name, t) in enumerate(zip(CUSTOMERS, terms, strict=True))]
     cats = [c[0] for c in WHOLESALE]
     items = []
     for sku in wholesale_catalog(size or 2000):
@@ -90,9 +136,27 @@ def setup(run: Run, size: int | None) -> Book:
         masterdata.add_barcode(f, pid, sku.barcode, SYSTEM, day0)
         items.append(Item(sku, pid, suppliers[cats.index(sku.category) % len(suppliers)],
                           (sku.demand * 8).quantize(Decimal(1))))
-    book = Book(items, wh, shelf, suppliers, customers, count_day=max(0, run.days - 10))
+    book = Book(items, wh, shelf, suppliers, customers, count_day=max(0, run.days - 10),
+                accounts=create_accounts(run), terms=dict(zip(customers, terms, strict=True)),
+                big_day=min(4, run.days - 1))
     _opening(run, book)
+    _go_live_evening(run, book)
     return book
+
+
+def _go_live_evening(run: Run, book: Book) -> None:
+    """上线当晚 — 老周水电 takes a few things home from 总仓 (现结, cash on delivery) and never pays."""
+    at = run.at(run.day(-1), 19, 30)
+    picked = sorted(book.items, key=lambda it: it.sku.price * it.sku.demand)[-3:]
+    lines = tuple(trade.OrderLineInput(it.pid, it.sku.demand.quantize(Decimal(1), rounding=ROUND_CEILING),
+                                       it.sku.unit, str(it.sku.price)) for it in picked)
+    who = book.customers[CUSTOMERS.index(NEVER)]
+    trade.quick_sale(run.f, trade.QuickSaleInput(book.wh["ZC"], lines, partner_id=who, remark="上线当晚提货，说好现结"),
+                     run.actors["shouyin"], at)
+    for ln in lines:
+        book.stock[("ZC", ln.product_id)] -= Decimal(ln.qty)
+    run.documents += 1
+    run.postings += 1
 
 
 def _opening(run: Run, book: Book) -> None:
@@ -120,8 +184,13 @@ def simulate_day(run: Run, book: Book, i: int) -> None:
     _arrive(run, book, day)
     _deliver(run, book, day)
     if not sunday:
+        _collect(run, book, day)
         for _ in range(run.rng.randint(4, 8) if day.weekday() < 5 else run.rng.randint(2, 4)):
             _sales_order(run, book, day)
+    if i == book.big_day:
+        _big_order(run, book, day)
+    if day.weekday() == 4:
+        _pay_suppliers(run, book, day)
     if day.weekday() in (1, 4):
         for code in ("DQ", "XQ"):
             _transfer(run, book, day, code)
@@ -132,7 +201,7 @@ def simulate_day(run: Run, book: Book, i: int) -> None:
 
 
 def _sales_order(run: Run, book: Book, day: date) -> None:
-    rng, sales = run.rng, run.actors["shouyin"]
+    rng = run.rng
     code = rng.choices(("ZC", "DQ", "XQ"), (6, 3, 1))[0]
     at = run.at(day, rng.randint(8, 16), rng.randint(0, 59))
     picked = rng.sample(book.items, k=rng.randint(2, 7))
@@ -145,13 +214,71 @@ def _sales_order(run: Run, book: Book, day: date) -> None:
         else:
             lines.append(trade.OrderLineInput(it.pid, qty, it.sku.unit, str(it.sku.price)))
     customer = book.customers[min(len(book.customers) - 1, int(rng.paretovariate(1.2)) - 1)]
+    _place(run, book, code, customer, lines, at, day, "赊销 / on credit")
+
+
+def _big_order(run: Run, book: Book, day: date) -> None:
+    """华庭物业's lobby renovation: one order worth about twice its credit limit."""
+    picked = sorted(book.items, key=lambda it: it.sku.price * it.sku.demand)[-15:-3]  # no random draw: the
+    # rest of the story stays as it was
+    lines = [trade.OrderLineInput(it.pid, (it.sku.demand * 8).quantize(Decimal(1)), it.sku.unit, str(it.sku.price))
+             for it in picked]
+    _place(run, book, "ZC", book.customers[CUSTOMERS.index(BIG)], lines, run.at(day, 15, 20), day,
+           "大堂翻新工程 / lobby renovation")
+
+
+def _place(run: Run, book: Book, code: str, customer: int, lines: list[trade.OrderLineInput], at: datetime,
+           day: date, remark: str) -> None:
+    sales = run.actors["shouyin"]
     oid = trade.create_order(run.f, "sales", customer, book.wh[code], lines, sales, at,
-                             needed_on=run.at(day + timedelta(days=1), 9), remark="赊销 / on credit")
-    trade.confirm_order(run.f, oid, sales, at)
+                             needed_on=run.at(day + timedelta(days=1), 9), remark=remark)
+    try:
+        trade.confirm_order(run.f, oid, sales, at)
+    except Conflict as exc:
+        if exc.code != "CREDIT_LIMIT_EXCEEDED":
+            raise
+        _over_limit(run, book, oid, customer, exc.details, at)
+        trade.confirm_order(run.f, oid, sales, at)
     for ln in trade.get_order(run.f, oid)["lines"]:
         key = (code, ln["product_id"])
         book.stock[key] = book.stock.get(key, ZERO) - (ln["qty_base"] - ln["shortage"])
     book.to_deliver.append((oid, day + timedelta(days=1)))
+
+
+def _over_limit(run: Run, book: Book, oid: int, customer: int, details: dict[str, str], at: datetime) -> None:
+    """超信用额度 — the customer pays enough of what it owes first; when the order alone is over the
+    limit, the owner approves it (信用超额审批, audited with the reason)."""
+    owed = Decimal(details["owed"])
+    over = Decimal(details["exposure"]) - Decimal(details["credit_limit"])
+    if owed >= over:
+        pay = min(owed, (over / 100).to_integral_value(ROUND_CEILING) * 100)
+        account = book.accounts[book.terms[customer].account]
+        money.record_payment(run.f, money.PaymentInput(PaymentKind.RECEIPT, customer, account, pay, at,
+                                                       remark="超信用额度：先还款再确认订单"), run.actors["laoban"], at)
+        book.paydowns += 1
+        return
+    money.override_credit(run.f, oid, "老客户工程大单，已电话确认付款计划，老板特批", run.actors["laoban"], at)
+    book.overrides += 1
+
+
+def _collect(run: Run, book: Book, day: date) -> None:
+    """收款 — each customer pays on its weekday what falls due within the week (late payers: what fell
+    due ``late`` days ago); 老周水电 pays nothing."""
+    at = run.at(day, 16, 30)
+    for customer, t in book.terms.items():
+        if t.weekday != day.weekday() or t.late is None:
+            continue
+        due_by = day + timedelta(days=6) if t.late == 0 else day - timedelta(days=t.late)
+        settle(run, customer, True, book.accounts[t.account], due_by, at, "按账期回款" if t.late == 0 else "逾期回款")
+
+
+def _pay_suppliers(run: Run, book: Book, day: date) -> None:
+    """付款 — Friday: the owner pays each supplier what falls due in the next week."""
+    at = run.at(day, 17)
+    for n, supplier in enumerate(book.suppliers):
+        if SUPPLIER_TERMS[n][0] > 0:
+            settle(run, supplier, False, book.accounts[SUPPLIER_TERMS[n][1]], day + timedelta(days=6), at,
+                   "按账期付款")
 
 
 def _deliver(run: Run, book: Book, day: date) -> None:
@@ -228,6 +355,9 @@ def _receive(run: Run, book: Book, day: date) -> None:
         trade.receive(run.f, oid, part, keeper, at)
         run.documents += 1
         run.postings += 1
+        days, account = SUPPLIER_TERMS[book.suppliers.index(order["partner_id"])]
+        if days == 0:
+            settle(run, order["partner_id"], False, book.accounts[account], day, at + timedelta(minutes=20), "货到付款")
         for ln in order["lines"]:
             key = ("ZC", ln["product_id"])
             book.stock[key] = book.stock.get(key, ZERO) + part.get(ln["line_no"], ZERO)
@@ -334,6 +464,9 @@ def finish(run: Run, book: Book) -> list[str]:
     last = run.day(run.days - 1)
     for code in ("DQ", "XQ"):
         _transfer(run, book, last, code)
+    aged = money.ageing(run.f, "receivable", run.at(last, 23, 59), run.day(run.days), run.actors["laoban"])["totals"]
     return [f"在途调拨 transfers in transit: {len(book.in_transit)}",
             f"待发货销售订单 sales orders to deliver: {len(book.to_deliver)}",
-            f"待收货采购订单 purchase orders to receive: {len(book.to_receive)}"]
+            f"待收货采购订单 purchase orders to receive: {len(book.to_receive)}",
+            "应收账龄 receivables by age: " + " · ".join(f"{BUCKET_LABELS[b][0]} {aged[b]:,.0f}" for b in BUCKETS),
+            f"信用超额审批 credit overrides: {book.overrides}; 超额先还款 paid down to confirm: {book.paydowns}"]
