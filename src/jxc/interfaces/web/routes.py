@@ -294,10 +294,12 @@ def install(api: FastAPI) -> None:
     for module in (pages_dashboard, pages_masterdata, pages_ledger, pages_admin):  # they import this module
         api.include_router(module.router)
     api.include_router(router)
-    from jxc.interfaces.web import (  # they import this module
+    from jxc.interfaces.web import (  # they import this module  # noqa: I001
+        routes_chat,
         routes_count,
         routes_documents,
         routes_mobile,
+        routes_orders,
         routes_scan,
     )
 
@@ -305,6 +307,8 @@ def install(api: FastAPI) -> None:
     api.include_router(routes_mobile.router)
     api.include_router(routes_count.router)
     api.include_router(routes_scan.router)
+    api.include_router(routes_orders.router)
+    api.include_router(routes_chat.router)
     api.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     api.add_exception_handler(LoginRequired, _login_required)
     json_domain = api.exception_handlers.get(DomainError)
