@@ -299,6 +299,7 @@ def install(api: FastAPI) -> None:
         routes_count,
         routes_documents,
         routes_mobile,
+        routes_money,
         routes_orders,
         routes_scan,
     )
@@ -309,6 +310,7 @@ def install(api: FastAPI) -> None:
     api.include_router(routes_scan.router)
     api.include_router(routes_orders.router)
     api.include_router(routes_chat.router)
+    api.include_router(routes_money.router)
     api.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     api.add_exception_handler(LoginRequired, _login_required)
     json_domain = api.exception_handlers.get(DomainError)
