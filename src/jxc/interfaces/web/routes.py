@@ -294,13 +294,10 @@ def install(api: FastAPI) -> None:
     for module in (pages_dashboard, pages_masterdata, pages_ledger, pages_admin):  # they import this module
         api.include_router(module.router)
     api.include_router(router)
-    from jxc.interfaces.web import (  # they import this module  # noqa: I001
-        routes_chat,
+    from jxc.interfaces.web import (  # they import this module
         routes_count,
         routes_documents,
         routes_mobile,
-        routes_money,
-        routes_orders,
         routes_scan,
     )
 
@@ -308,9 +305,15 @@ def install(api: FastAPI) -> None:
     api.include_router(routes_mobile.router)
     api.include_router(routes_count.router)
     api.include_router(routes_scan.router)
-    api.include_router(routes_orders.router)
-    api.include_router(routes_chat.router)
-    api.include_router(routes_money.router)
+    from jxc.interfaces.web import (  # they import this module
+        routes_chat,
+        routes_money,
+        routes_orders,
+        routes_reports,
+    )
+
+    for module in (routes_orders, routes_chat, routes_money, routes_reports):  # orders, money owed, reports
+        api.include_router(module.router)
     api.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     api.add_exception_handler(LoginRequired, _login_required)
     json_domain = api.exception_handlers.get(DomainError)
