@@ -65,4 +65,6 @@ def test_a_pasted_wechat_message_becomes_an_order_that_confirms_and_reserves(bro
             browser.close()
     order = trade.list_orders(app.uow_factory, SYSTEM, None, 10, kind="sales")[0]
     got = trade.get_order(app.uow_factory, order["id"])
-    assert got["state"] == "confirmed" and all(ln["reservation_id"] for ln in got["lines"])
+    assert got["state"] == "confirmed" and got["partner_id"] == shop["wang"]
+    assert [ln["product_id"] for ln in got["lines"]] == [shop["berry"], shop["world"].rice]
+    assert all(ln["reservation_id"] for ln in got["lines"])
