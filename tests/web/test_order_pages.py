@@ -233,3 +233,27 @@ def test_a_message_that_is_not_an_order_says_so_and_an_empty_one_is_refused_at_t
     assert 'id="chat-not-order"' in r.text and 'id="chat-create"' not in r.text
     r = c.post("/orders/chat", data={"csrf_token": csrf_of(page), "text": "  ", "warehouse_id": str(web.world.wh)})
     assert r.status_code == 422 and 'id="text-error"' in r.text and "请粘贴顾客的消息" in r.text
+
+
+def test_a_flagged_chat_line_waits_for_a_decision_and_a_picked_alternative_is_remembered(web):
+    cus, _sup = _partners(web)
+    f = web.app.uow_factory
+    masterdata.create(f, "products", {"code": "V2", "name": "小白菜", "base_unit": "斤"}, SYSTEM, NOW)
+    big = masterdata.create(f, "products", {"code": "V3", "name": "大白菜", "base_unit": "斤"}, SYSTEM, NOW)
+    c = web.login("laoban")
+    token = csrf_of(c.get("/orders/new?kind=sales").text)
+    form = {"csrf_token": token, "text": "白菜2斤", "warehouse_id": str(web.world.wh)}
+    r = c.post("/orders/chat", data=form)
+    assert 'data-chat-line="1" class="needs-decision"' in r.text and 'name="accept-1"' in r.text
+    row = re.search(r'data-chat-line="1".*?</tr>', r.text, re.S).group(0)
+    assert "V2</strong> 小白菜" in row  # the parse's own guess is shown, flagged
+    assert f'<option value="{big}">V3 大白菜</option>' in r.text
+    r = c.post("/orders/chat/draft", data={**form, "customer_id": str(cus)})  # no decision: nothing is created
+    assert r.status_code == 422 and trade.list_orders(f, web.actor("laoban"), None, 5) == []
+    r = c.post("/orders/chat/draft", data={**form, "customer_id": str(cus), "correct-1": str(big)},
+               follow_redirects=False)
+    assert r.status_code == 303
+    oid = int(r.headers["location"].split("/")[2].split("?")[0])
+    assert [(ln["product_id"], ln["qty_base"]) for ln in trade.get_order(f, oid)["lines"]] == [(big, D(2))]
+    again = c.post("/orders/chat", data=form).text  # the same words now match 大白菜 by themselves
+    assert 'data-chat-line="1" class="placed"' in again and "大白菜" in again
