@@ -54,11 +54,17 @@ class SqlTradeRepository:
 
     def page(self, after: int | None, limit: int, **filters: Any) -> list[dict[str, Any]]:
         """Order headers by id after ``after``; filters: kind, state, partner_id, warehouse_id, number,
-        warehouse_ids (the caller's scope)."""
+        warehouse_ids (the caller's scope), since / until (created_at in [since, until)), and
+        newest=True: newest first, ``after`` then meaning "ids below"."""
         c = orders.c
-        q = select(orders).order_by(c.id).limit(limit)
+        newest = bool(filters.get("newest"))
+        q = select(orders).order_by(c.id.desc() if newest else c.id).limit(limit)
         if after is not None:
-            q = q.where(c.id > after)
+            q = q.where(c.id < after if newest else c.id > after)
+        if filters.get("since") is not None:
+            q = q.where(c.created_at >= filters["since"])
+        if filters.get("until") is not None:
+            q = q.where(c.created_at < filters["until"])
         for name in ("kind", "state", "partner_id", "warehouse_id", "number"):
             if filters.get(name) is not None:
                 q = q.where(getattr(c, name) == filters[name])

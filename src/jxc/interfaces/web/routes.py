@@ -306,6 +306,15 @@ def install(api: FastAPI) -> None:
     api.include_router(routes_mobile.router)
     api.include_router(routes_count.router)
     api.include_router(routes_scan.router)
+    from jxc.interfaces.web import (  # they import this module
+        routes_chat,
+        routes_money,
+        routes_orders,
+        routes_reports,
+    )
+
+    for module in (routes_orders, routes_chat, routes_money, routes_reports):  # orders, money owed, reports
+        api.include_router(module.router)
     api.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     api.add_exception_handler(LoginRequired, _login_required)
     json_domain = api.exception_handlers.get(DomainError)
