@@ -83,13 +83,14 @@ class SqlWebReads:
         """Lots with an expiry date and physical stock in scope: qty and value per lot and warehouse."""
         b, loc, lt, p = balances.c, locations.c, lots.c, products.c
         q = (select(lt.id.label("lot_id"), lt.lot_number, lt.expires_on, p.id.label("product_id"), p.code, p.name,
-                    p.expiry_warn_days, loc.warehouse_id, func.sum(b.qty).label("qty"),
+                    p.expiry_warn_days, p.expiry_block_days, p.shelf_life_days, loc.warehouse_id,
+                    func.sum(b.qty).label("qty"),
                     func.sum(b.value).label("value"))
              .join_from(balances, locations, loc.id == b.location_id)
              .join(lots, lt.id == b.lot_id).join(products, p.id == b.product_id)
              .where(loc.kind == "physical", lt.expires_on.is_not(None))
              .group_by(lt.id, lt.lot_number, lt.expires_on, p.id, p.code, p.name, p.expiry_warn_days,
-                       loc.warehouse_id)
+                       p.expiry_block_days, p.shelf_life_days, loc.warehouse_id)
              .having(func.sum(b.qty) > 0))
         return self._all(_scope(q, loc.warehouse_id, warehouse_ids).order_by(lt.expires_on))
 

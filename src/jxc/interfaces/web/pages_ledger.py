@@ -150,7 +150,7 @@ def alerts(request: Request, v: Page, kind: str = "") -> Response:
     now = app.clock.now()
     total, below = dashboard.below_safety(app.web, scope)
     near, expired = dashboard.expiry_rows(app.web, scope, now.astimezone(app.settings.zone).date(),
-                                          int(settings["expiry.warn_days"]))
+                                          dashboard.expiry_policy(settings))
     late = dashboard.overdue_documents(views.open_documents(app, v.actor), now,
                                        int(settings["overdue.first_minutes"]))
     return _render(request, "alerts.html", viewer=v, kind=kind, below=below, total=total, near=near,
