@@ -124,9 +124,27 @@ class SqlWebReads:
         return self._all(_scope(q, loc.warehouse_id, warehouse_ids).order_by(po.effective_at))
 
     # ── products ────────────────────────────────────────────────────────────
-    def product_names(self) -> list[tuple[int, str]]:
+    def catalog_revision(self) -> tuple[Any, ...]:
+        """A one-statement fingerprint that changes when a product is added or edited (edits bump
+        `version` and `updated_at`): what `CatalogIndex` compares before reusing its initials."""
+        p = products.c
         with self.engine.connect() as conn:
-            return [(r.id, r.name) for r in conn.execute(select(products.c.id, products.c.name))]
+            return tuple(conn.execute(select(func.count(), func.max(p.id), func.coalesce(func.sum(p.version), 0),
+                                             func.max(p.updated_at))).one())
+
+    def catalog_keys(self) -> list[tuple[int, str, str, bool]]:
+        """(id, code, name, active) of every product, in code order (the search index's rows)."""
+        p = products.c
+        with self.engine.connect() as conn:
+            return [(r.id, r.code, r.name, bool(r.active))
+                    for r in conn.execute(select(p.id, p.code, p.name, p.active).order_by(p.code))]
+
+    def products_by_ids(self, ids: Sequence[int]) -> list[dict[str, Any]]:
+        """Product rows for ``ids``, in the order given (unknown ids are skipped)."""
+        if not ids:
+            return []
+        by_id = {r["id"]: r for r in self._all(select(products).where(products.c.id.in_(list(ids))))}
+        return [by_id[i] for i in ids if i in by_id]
 
     def categories(self) -> list[str]:
         with self.engine.connect() as conn:
