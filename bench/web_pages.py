@@ -28,7 +28,7 @@ from pathlib import Path
 RESULTS = Path(__file__).parent / "results"
 BUDGET_MS = 200.0
 PAGES = ("/", "/kpi/health", "/kpi/outbound", "/products", "/products?q=tudou", "/products?q=td",
-         "/products/{product}", "/partners", "/warehouses", "/locations", "/ledger", "/ledger?page=20",
+         "/products/{product}", "/partners", "/warehouses", "/locations", "/ledger", "/ledger?after={ledger_cursor}",
          "/ledger?product=SC004", "/alerts", "/audit", "/audit?page=10", "/settings?tab=book", "/stock",
          "/documents")
 SEARCH_PAGES = ("/products?q=tudou", "/products?q=td", "/products?q=jcsn", "/products?q=水泥", "/products?q=zzzz",
@@ -64,6 +64,7 @@ def main() -> int:
     from jxc.bootstrap import build
     from jxc.config import Settings
     from jxc.interfaces.api.app import create_app
+    from jxc.interfaces.api.pagination import encode
     from jxc.services.demo import DEMO_PASSWORD, build_demo
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -78,12 +79,16 @@ def main() -> int:
             add_catalog(app, args.catalog, app.clock.now())
             print(f"catalog: +{args.catalog} wholesale SKUs in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
         product = app.queries.page_records("products", None, 1, code="SC004")[0]["id"]
+        everything = {"product_id": None, "warehouse_id": None, "kind": None, "lot": None, "since": None,
+                      "until": None, "warehouse_ids": None}
+        deep = app.web.ledger_page(offset=950, limit=1, **everything).rows  # ~ page 20 of the ledger
+        ledger_cursor = encode("ledger", deep[0]["id"] if deep else 0)
         client = TestClient(create_app(app))
         r = client.post("/login", data={"username": "laoban", "password": DEMO_PASSWORD}, follow_redirects=False)
         assert r.status_code == 303, r.text
         rows = []
         for path in SEARCH_PAGES if args.only == "search" else PAGES + SEARCH_PAGES[2:]:
-            url = path.format(product=product)
+            url = path.format(product=product, ledger_cursor=ledger_cursor)
             assert client.get(url).status_code == 200, url  # warm: templates compiled, caches filled
             times = []
             for _ in range(args.runs):

@@ -39,6 +39,26 @@ class Page:
         return self.offset + len(self.rows)
 
 
+@dataclass(frozen=True)
+class KeysetPage:
+    """一页（游标） — rows of one keyset page, newest first, the total that matched, and whether
+    there are newer / older rows. Cursors are row ids: the next page starts after the last row,
+    the previous one before the first, so rows inserted meanwhile never shift a page."""
+
+    rows: list[dict[str, Any]]
+    total: int
+    has_newer: bool
+    has_older: bool
+
+    @property
+    def first_id(self) -> int | None:
+        return self.rows[0]["id"] if self.rows else None
+
+    @property
+    def last_id(self) -> int | None:
+        return self.rows[-1]["id"] if self.rows else None
+
+
 class WebReads(Protocol):
     """What the pages read (implemented by `storage.web_queries.SqlWebReads`)."""
 
@@ -58,6 +78,8 @@ class WebReads(Protocol):
     def price_history(self, product_id: int, limit: int = 30) -> list[dict[str, Any]]: ...
     def ledger_page(self, **filters: Any) -> Page: ...
     def ledger_rows(self, **filters: Any) -> Iterator[dict[str, Any]]: ...
+    def ledger_keyset(self, *, after_id: int | None = None, before_id: int | None = None, limit: int = 50,
+                      **filters: Any) -> KeysetPage: ...
     def partner_page(self, **filters: Any) -> Page: ...
     def warehouse_list(self, warehouse_ids: Sequence[int] | None) -> list[dict[str, Any]]: ...
     def location_page(self, **filters: Any) -> Page: ...

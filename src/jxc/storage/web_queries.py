@@ -18,9 +18,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, func, or_, select
+from sqlalchemy import Engine, and_, func, or_, select
 
-from jxc.services.web_reads import Page
+from jxc.services.web_reads import KeysetPage, Page
 from jxc.storage.tables import (
     audit_records,
     balances,
@@ -228,6 +228,38 @@ class SqlWebReads:
     def ledger_page(self, *, offset: int = 0, limit: int = 50, **filters: Any) -> Page:
         q = self._ledger_select(**filters)
         return self._page(q, (ledger_entries.c.effective_at.desc(), ledger_entries.c.id.desc()), offset, limit)
+
+    def ledger_keyset(self, *, after_id: int | None = None, before_id: int | None = None, limit: int = 50,
+                      **filters: Any) -> KeysetPage:
+        """库存流水 by cursor, newest first ((effective_at, id) descending).
+
+        ``after_id``: the rows that sort after (older than) that entry; ``before_id``: the page
+        just before (newer than) it. Entries are immutable (I5), so an id pins its sort key and
+        rows inserted between requests — however back-dated — are neither repeated nor skipped.
+        An id that is not an entry reads as the first page."""
+        e = ledger_entries.c
+        q = self._ledger_select(**filters)
+        newest_first = (e.effective_at.desc(), e.id.desc())
+        anchor_id = after_id if after_id is not None else before_id
+        with self.engine.connect() as conn:
+            total = int(conn.execute(select(func.count()).select_from(q.order_by(None).subquery())).scalar_one())
+
+            def fetch(sel: Any) -> list[dict[str, Any]]:
+                return [dict(r) for r in conn.execute(sel.limit(limit + 1)).mappings()]
+
+            anchor = None if anchor_id is None else conn.execute(
+                select(e.effective_at).where(e.id == anchor_id)).scalar_one_or_none()
+            if anchor is not None and after_id is not None:
+                got = fetch(q.where(or_(e.effective_at < anchor, and_(e.effective_at == anchor, e.id < anchor_id)))
+                            .order_by(*newest_first))
+                return KeysetPage(got[:limit], total, True, len(got) > limit)
+            if anchor is not None:
+                got = fetch(q.where(or_(e.effective_at > anchor, and_(e.effective_at == anchor, e.id > anchor_id)))
+                            .order_by(e.effective_at, e.id))
+                if len(got) > limit:
+                    return KeysetPage(list(reversed(got[:limit])), total, True, True)
+            got = fetch(q.order_by(*newest_first))  # the first page (also: back at the top, or an unknown id)
+            return KeysetPage(got[:limit], total, False, len(got) > limit)
 
     def ledger_rows(self, **filters: Any) -> Iterator[dict[str, Any]]:
         """Every row of a filtered ledger, oldest first (for exports), at most EXPORT_MAX."""
