@@ -16,6 +16,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from jxc.config import Settings
+from jxc.services.catalog_search import CatalogIndex
 from jxc.services.chat_catalog import ChatCatalog
 from jxc.services.ports import Queries, UnitOfWork, Violation
 from jxc.services.web_reads import WebReads
@@ -41,6 +42,7 @@ class App:
     queries: Queries
     clock: SystemClock = field(default_factory=SystemClock)
     chat_catalog: ChatCatalog = field(default_factory=ChatCatalog)  # the chat-order parser's catalog cache
+    catalog_index: CatalogIndex = field(default_factory=CatalogIndex)  # product search keys + pinyin initials
     web: WebReads | None = None  # the web pages' read models (set by `build`)
 
     def uow(self) -> UnitOfWork:

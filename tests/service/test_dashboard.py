@@ -1,7 +1,7 @@
 """看板 — the dashboard's numbers on a small world, each checked by hand.
 
 World (总仓, Asia/Shanghai): A (safety 10) 4 on hand @2.50; B (safety 5) 8 @1, 2 sold yesterday;
-milk 5 @4 in a lot expiring in 10 days and 1 @4 in a lot expired 2 days ago.
+milk (21-day shelf life) 5 @4 in a lot expiring in 8 days (warned, still sellable) and 1 @4 in a lot expired 2 days ago.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from jxc.domain.availability import AvailabilityPolicy
 from jxc.domain.ledger import Movement
 from jxc.services import dashboard, masterdata, trade
 from jxc.services.posting import SYSTEM, PostingRequest, post
@@ -31,7 +32,7 @@ def shop(app):
     b = masterdata.create(f, "products", {"code": "B1", "name": "香蕉", "base_unit": "斤", "safety_stock": "5"},
                           SYSTEM, NOW)
     today = NOW.astimezone(ZONE).date()
-    fresh = masterdata.create_lot(f, w.milk, "L-FRESH", SYSTEM, NOW, expires_on=today + timedelta(days=10))
+    fresh = masterdata.create_lot(f, w.milk, "L-FRESH", SYSTEM, NOW, expires_on=today + timedelta(days=8))
     old = masterdata.create_lot(f, w.milk, "L-OLD", SYSTEM, NOW, expires_on=today - timedelta(days=2))
     three_days_ago = NOW - timedelta(days=3)
     post(f, PostingRequest("purchase_receipt", (
@@ -61,8 +62,44 @@ def test_near_expiry_and_expired_values_and_their_lots(shop):
     app, *_ = shop
     board = dashboard.board(app.web, [], {"expiry.warn_days": 30}, NOW, ZONE, None)
     assert (board.near_expiry_value, board.expired_value) == (D("20.00"), D("4.00"))
-    near, expired = dashboard.expiry_rows(app.web, None, NOW.astimezone(ZONE).date(), warn_days=7)
+    # a book that warns only 3 days ahead: 8 days left is fine, the expired lot is still expired
+    near, expired = dashboard.expiry_rows(app.web, None, NOW.astimezone(ZONE).date(),
+                                          AvailabilityPolicy(block_days=3, warn_days=3))
     assert near == [] and [(r["lot_number"], r["days_left"]) for r in expired] == [("L-OLD", -2)]
+
+
+def test_near_expiry_uses_the_availability_rule_scaled_by_shelf_life(app):
+    """A 30-day book window must not flag every fresh lot: the dashboard asks `lot_health`, the rule
+    that decides what may be sold (warn at half, block at a third of a short shelf life)."""
+    w = make_world(app)
+    f = app.uow_factory
+    today = NOW.astimezone(ZONE).date()
+    lettuce = masterdata.create(f, "products", {"code": "V1", "name": "生菜", "base_unit": "斤", "tracking": "lot",
+                                                "shelf_life_days": "3"}, SYSTEM, NOW)
+    yogurt = masterdata.create(f, "products", {"code": "Y1", "name": "酸奶", "base_unit": "杯", "tracking": "lot",
+                                               "shelf_life_days": "30"}, SYSTEM, NOW)
+    own = masterdata.create(f, "products", {"code": "T1", "name": "豆腐", "base_unit": "块", "tracking": "lot",
+                                            "shelf_life_days": "3", "expiry_warn_days": "2",
+                                            "expiry_block_days": "1"}, SYSTEM, NOW)
+    lots = {(pid, left): masterdata.create_lot(f, pid, f"L{pid}-{left}", SYSTEM, NOW,
+                                               expires_on=today + timedelta(days=left))
+            for pid, lefts in ((lettuce, (2, 1, 0)), (yogurt, (20, 10, 3)), (own, (2, 1))) for left in lefts}
+    post(f, PostingRequest("purchase_receipt", tuple(
+        Movement(pid, D(1), w.supplier, w.shelf_a, lot_id=lot, unit_cost=D(10 + left))
+        for (pid, left), lot in lots.items()), NOW), SYSTEM, NOW)
+    near, expired = dashboard.expiry_rows(app.web, None, today, dashboard.expiry_policy({"expiry.warn_days": 30}))
+    got = {(r["code"], r["days_left"]): r["health"] for r in near}
+    # lettuce (3 days): warn = min(30, 3 // 2) = 1 day, strictly before expiry − 1 → only the lot
+    # expiring today; 2 and 1 days left are still fresh and sellable
+    # yogurt (30 days): warn = min(30, 15), block = min(7, 10): 20 left is fine, 10 warned, 3 blocked
+    # tofu's own thresholds win over its shelf life: warn 2 → 1 day left is warned
+    assert got == {("V1", 0): "near_expiry_blocked", ("Y1", 10): "near_expiry_warn",
+                   ("Y1", 3): "near_expiry_blocked", ("T1", 1): "near_expiry_warn"}
+    assert expired == []
+    board = dashboard.board(app.web, [], {"expiry.warn_days": 30}, NOW, ZONE, None)
+    assert board.near_expiry_value == D(10 + 0) + D(10 + 10) + D(10 + 3) + D(10 + 1)
+    expiry = next(p for p in board.penalties if p.key == "expiry")  # the health score uses the same rows
+    assert expiry.inputs["near"] == board.near_expiry_value
 
 
 def test_open_purchase_and_expected_outbound_count_orders_and_loose_reservations(shop):

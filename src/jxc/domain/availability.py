@@ -74,6 +74,11 @@ def sellable(health: str) -> bool:
     return health in (OK, NEAR_EXPIRY_WARN)
 
 
+def near_expiry(health: str) -> bool:
+    """临期 — warned or blocked, not yet expired: what the dashboard and alerts count as near expiry."""
+    return health in (NEAR_EXPIRY_BLOCKED, NEAR_EXPIRY_WARN)
+
+
 def status_counts(status: str, policy: AvailabilityPolicy) -> bool:
     return status == StockStatus.AVAILABLE or (status == StockStatus.QUALITY_HOLD and policy.count_quality_hold)
 

@@ -17,8 +17,10 @@ Definitions (docs/user-guide: 看板):
 - expected outbound, next 7 days: open sales-order lines wanted within 7 days (or
   undated) at their price (at cost when unpriced), plus pending reservations that
   belong to no order line (channel and chat-group orders) at average cost.
-- near-expiry value: stock value of lots expiring from today to today + warn days
-  (product override, else the book's `expiry.warn_days`); expired lots separately.
+- near-expiry value: stock value of lots that `availability.lot_health` calls near expiry
+  (warned or blocked from sale): the product's own `expiry_warn_days` / `expiry_block_days`,
+  else the book's `expiry.*` days scaled down by a short shelf life (warn at half of it, block
+  at a third) — the same rule that decides what may be sold; expired lots separately.
 - overdue: drafts and pending approvals untouched longer than `overdue.first_minutes`.
 - turnover days: average daily stock value over the window ÷ average daily cost of
   sales (sales deliveries minus sales returns) over the same window.
@@ -32,6 +34,8 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any
 
+from jxc.domain import availability as av
+from jxc.domain.settings import with_defaults
 from jxc.services.web_reads import WebReads
 
 ZERO = Decimal(0)
@@ -86,18 +90,28 @@ def below_safety(reads: WebReads, warehouse_ids: Sequence[int] | None) -> tuple[
     return len(products), rows
 
 
+def expiry_policy(settings: Mapping[str, Any]) -> av.AvailabilityPolicy:
+    """The book's availability/expiry switches (missing keys take their defaults)."""
+    return av.AvailabilityPolicy.from_settings(with_defaults(settings))
+
+
 def expiry_rows(reads: WebReads, warehouse_ids: Sequence[int] | None, today: date,
-                warn_days: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(near-expiry lots, expired lots) with stock, soonest first; each row has `days_left`."""
+                policy: av.AvailabilityPolicy) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(near-expiry lots, expired lots) with stock, soonest first; each row has `days_left` and `health`.
+
+    A lot's state is `availability.lot_health` — the rule that decides whether it may be sold —
+    with the product's own thresholds and shelf life, so a 3-day lettuce is not near expiry the
+    day it arrives just because the book warns 30 days ahead."""
     near, expired = [], []
     for r in reads.lot_stock(warehouse_ids):
         expires = r["expires_on"] if isinstance(r["expires_on"], date) else date.fromisoformat(str(r["expires_on"]))
-        left = (expires - today).days
-        row = dict(r, expires_on=expires, days_left=left, qty=Decimal(r["qty"]), value=Decimal(r["value"]))
-        warn = r["expiry_warn_days"] if r["expiry_warn_days"] is not None else warn_days
-        if left < 0:
+        state = av.lot_health(expires, today, policy, r["expiry_block_days"], r["expiry_warn_days"],
+                              r["shelf_life_days"])
+        row = dict(r, expires_on=expires, days_left=(expires - today).days, health=state, qty=Decimal(r["qty"]),
+                   value=Decimal(r["value"]))
+        if state == av.EXPIRED:
             expired.append(row)
-        elif left <= warn:
+        elif av.near_expiry(state):
             near.append(row)
     return near, expired
 
@@ -217,7 +231,7 @@ def board(reads: WebReads, open_docs: Sequence[Mapping[str, Any]], settings: Map
     value = sum((v for _q, v in stock.values()), ZERO)
     total, below = below_safety(reads, warehouse_ids)
     today = now.astimezone(zone).date()
-    near, expired = expiry_rows(reads, warehouse_ids, today, int(settings.get("expiry.warn_days", 30)))
+    near, expired = expiry_rows(reads, warehouse_ids, today, expiry_policy(settings))
     near_value = sum((r["value"] for r in near), ZERO)
     expired_value = sum((r["value"] for r in expired), ZERO)
     late = overdue_documents(open_docs, now, int(settings.get("overdue.first_minutes", 60)))

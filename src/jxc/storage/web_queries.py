@@ -18,9 +18,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, func, or_, select
+from sqlalchemy import Engine, and_, func, or_, select
 
-from jxc.services.web_reads import Page
+from jxc.services.web_reads import KeysetPage, Page
 from jxc.storage.tables import (
     audit_records,
     balances,
@@ -83,13 +83,14 @@ class SqlWebReads:
         """Lots with an expiry date and physical stock in scope: qty and value per lot and warehouse."""
         b, loc, lt, p = balances.c, locations.c, lots.c, products.c
         q = (select(lt.id.label("lot_id"), lt.lot_number, lt.expires_on, p.id.label("product_id"), p.code, p.name,
-                    p.expiry_warn_days, loc.warehouse_id, func.sum(b.qty).label("qty"),
+                    p.expiry_warn_days, p.expiry_block_days, p.shelf_life_days, loc.warehouse_id,
+                    func.sum(b.qty).label("qty"),
                     func.sum(b.value).label("value"))
              .join_from(balances, locations, loc.id == b.location_id)
              .join(lots, lt.id == b.lot_id).join(products, p.id == b.product_id)
              .where(loc.kind == "physical", lt.expires_on.is_not(None))
              .group_by(lt.id, lt.lot_number, lt.expires_on, p.id, p.code, p.name, p.expiry_warn_days,
-                       loc.warehouse_id)
+                       p.expiry_block_days, p.shelf_life_days, loc.warehouse_id)
              .having(func.sum(b.qty) > 0))
         return self._all(_scope(q, loc.warehouse_id, warehouse_ids).order_by(lt.expires_on))
 
@@ -123,9 +124,27 @@ class SqlWebReads:
         return self._all(_scope(q, loc.warehouse_id, warehouse_ids).order_by(po.effective_at))
 
     # ── products ────────────────────────────────────────────────────────────
-    def product_names(self) -> list[tuple[int, str]]:
+    def catalog_revision(self) -> tuple[Any, ...]:
+        """A one-statement fingerprint that changes when a product is added or edited (edits bump
+        `version` and `updated_at`): what `CatalogIndex` compares before reusing its initials."""
+        p = products.c
         with self.engine.connect() as conn:
-            return [(r.id, r.name) for r in conn.execute(select(products.c.id, products.c.name))]
+            return tuple(conn.execute(select(func.count(), func.max(p.id), func.coalesce(func.sum(p.version), 0),
+                                             func.max(p.updated_at))).one())
+
+    def catalog_keys(self) -> list[tuple[int, str, str, bool]]:
+        """(id, code, name, active) of every product, in code order (the search index's rows)."""
+        p = products.c
+        with self.engine.connect() as conn:
+            return [(r.id, r.code, r.name, bool(r.active))
+                    for r in conn.execute(select(p.id, p.code, p.name, p.active).order_by(p.code))]
+
+    def products_by_ids(self, ids: Sequence[int]) -> list[dict[str, Any]]:
+        """Product rows for ``ids``, in the order given (unknown ids are skipped)."""
+        if not ids:
+            return []
+        by_id = {r["id"]: r for r in self._all(select(products).where(products.c.id.in_(list(ids))))}
+        return [by_id[i] for i in ids if i in by_id]
 
     def categories(self) -> list[str]:
         with self.engine.connect() as conn:
@@ -209,6 +228,38 @@ class SqlWebReads:
     def ledger_page(self, *, offset: int = 0, limit: int = 50, **filters: Any) -> Page:
         q = self._ledger_select(**filters)
         return self._page(q, (ledger_entries.c.effective_at.desc(), ledger_entries.c.id.desc()), offset, limit)
+
+    def ledger_keyset(self, *, after_id: int | None = None, before_id: int | None = None, limit: int = 50,
+                      **filters: Any) -> KeysetPage:
+        """库存流水 by cursor, newest first ((effective_at, id) descending).
+
+        ``after_id``: the rows that sort after (older than) that entry; ``before_id``: the page
+        just before (newer than) it. Entries are immutable (I5), so an id pins its sort key and
+        rows inserted between requests — however back-dated — are neither repeated nor skipped.
+        An id that is not an entry reads as the first page."""
+        e = ledger_entries.c
+        q = self._ledger_select(**filters)
+        newest_first = (e.effective_at.desc(), e.id.desc())
+        anchor_id = after_id if after_id is not None else before_id
+        with self.engine.connect() as conn:
+            total = int(conn.execute(select(func.count()).select_from(q.order_by(None).subquery())).scalar_one())
+
+            def fetch(sel: Any) -> list[dict[str, Any]]:
+                return [dict(r) for r in conn.execute(sel.limit(limit + 1)).mappings()]
+
+            anchor = None if anchor_id is None else conn.execute(
+                select(e.effective_at).where(e.id == anchor_id)).scalar_one_or_none()
+            if anchor is not None and after_id is not None:
+                got = fetch(q.where(or_(e.effective_at < anchor, and_(e.effective_at == anchor, e.id < anchor_id)))
+                            .order_by(*newest_first))
+                return KeysetPage(got[:limit], total, True, len(got) > limit)
+            if anchor is not None:
+                got = fetch(q.where(or_(e.effective_at > anchor, and_(e.effective_at == anchor, e.id > anchor_id)))
+                            .order_by(e.effective_at, e.id))
+                if len(got) > limit:
+                    return KeysetPage(list(reversed(got[:limit])), total, True, True)
+            got = fetch(q.order_by(*newest_first))  # the first page (also: back at the top, or an unknown id)
+            return KeysetPage(got[:limit], total, False, len(got) > limit)
 
     def ledger_rows(self, **filters: Any) -> Iterator[dict[str, Any]]:
         """Every row of a filtered ledger, oldest first (for exports), at most EXPORT_MAX."""

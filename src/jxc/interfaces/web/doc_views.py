@@ -13,10 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any
-
-from pypinyin import Style, lazy_pinyin
 
 from jxc.domain import documents as d
 from jxc.domain.errors import DomainError
@@ -26,15 +23,8 @@ from jxc.services.posting import Actor
 
 PAGE_SIZE = 50
 SEARCH_LIMIT = 20
-CATALOG_LIMIT = 20_000
 # kinds a person enters by hand on the document form (receipts of transfers come from 签收)
 FORM_KINDS = tuple(k for k in d.DocumentKind if k is not d.DocumentKind.TRANSFER_RECEIPT)
-
-
-@lru_cache(maxsize=50_000)
-def initials(name: str) -> str:
-    """拼音首字母 — 东北大米 → dbdm (letters and digits kept as they are, lower case)."""
-    return "".join(p[0] for p in lazy_pinyin(name, style=Style.FIRST_LETTER) if p and p[0].isalnum()).lower()
 
 
 def product_row(app: Any, p: dict[str, Any]) -> dict[str, Any]:
@@ -47,23 +37,17 @@ def product_row(app: Any, p: dict[str, Any]) -> dict[str, Any]:
 
 
 def search_products(app: Any, q: str, limit: int = SEARCH_LIMIT) -> list[dict[str, Any]]:
-    """商品搜索 — exact barcode or code first, then code / name contains, then pinyin initials."""
+    """商品搜索 — exact barcode or code first, then code / name contains, then pinyin initials.
+
+    Matching runs over the cached `CatalogIndex` (keys and initials per catalogue revision);
+    only the hits' rows are read."""
     q = q.strip()
     if not q:
         return []
-    found: dict[int, dict[str, Any]] = {}
     exact = lookup(app, q)
-    if exact is not None:
-        found[exact["id"]] = exact
-    low = q.lower()
-    for p in app.queries.page_records("products", None, CATALOG_LIMIT, active=True):
-        if len(found) >= limit:
-            break
-        if p["id"] in found:
-            continue
-        if low in p["code"].lower() or q in p["name"] or (low.isascii() and initials(p["name"]).startswith(low)):
-            found[p["id"]] = p
-    return list(found.values())[:limit]
+    found = [exact] if exact is not None else []
+    ids = [i for i in app.catalog_index.current(app.web).find(q, limit) if exact is None or i != exact["id"]]
+    return (found + app.web.products_by_ids(ids))[:limit]
 
 
 def lookup(app: Any, code: str) -> dict[str, Any] | None:

@@ -1,7 +1,7 @@
 """流水、预警与日志 — the stock ledger (库存流水) with export, the alerts list, and the audit-log search.
 
 Guarantees:
-- The ledger page filters and paginates in SQL; the export (.csv / .xlsx) writes the
+- The ledger page filters and paginates in SQL, by cursor (keyset on effective time and id); the export (.csv / .xlsx) writes the
   same filtered rows, oldest first, at most `EXPORT_MAX`, with zh-CN or English headers.
 - Unit costs and values show (and export) only for holders of `price.view_cost`.
 - The audit log needs `audit.view`; others get a refusal page that names it.
@@ -14,12 +14,14 @@ import csv
 import io
 from datetime import date, datetime, time, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 
 from jxc.domain.errors import Forbidden
 from jxc.domain.permissions import holds
+from jxc.interfaces.api import pagination
 from jxc.interfaces.api.deps import jxc
 from jxc.interfaces.web import views
 from jxc.interfaces.web.i18n import gettext_for
@@ -29,6 +31,7 @@ from jxc.services.posting import Actor
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
+CURSOR_PARAMS = ("after", "before", "page")  # paging, not filters: left out of export links
 
 
 def _scope(actor: Actor) -> list[int] | None:
@@ -68,15 +71,22 @@ def _ledger_filters(request: Request, actor: Actor) -> tuple[dict[str, Any], dic
 
 
 @router.get("/ledger")
-def ledger(request: Request, v: Page, page: str = "1") -> Response:
-    """库存流水 — every movement, newest first, with filters; export the same rows."""
+def ledger(request: Request, v: Page, after: str = "", before: str = "") -> Response:
+    """库存流水 — every movement, newest first, with filters; export the same rows.
+
+    Paged by cursor (keyset, like the API): ``after`` = the last row of the page being left, so
+    postings made while someone pages through never repeat or skip a row."""
     app = jxc(request)
     filters, raw = _ledger_filters(request, v.actor)
-    n = _page_no(page)
-    result = app.web.ledger_page(offset=(n - 1) * PAGE_SIZE, limit=PAGE_SIZE, **filters)
+    result = app.web.ledger_keyset(after_id=pagination.decode(after[:200], "ledger"),
+                                   before_id=None if after else pagination.decode(before[:200], "ledger"),
+                                   limit=PAGE_SIZE, **filters)
+    older = pagination.encode("ledger", result.last_id) if result.has_older and result.last_id else None
+    newer = pagination.encode("ledger", result.first_id) if result.has_newer and result.first_id else None
+    export = urlencode([(k, val) for k, val in request.query_params.multi_items() if k not in CURSOR_PARAMS])
     return _render(request, "ledger.html", viewer=v, ledger=result, f=raw, cost=views.can_see_cost(v.actor),
                    warehouses=app.web.warehouse_list(_scope(v.actor)), kinds=views.KIND_ZH,
-                   query=request.url.query)
+                   query=export, older=older, newer=newer)
 
 
 def _export_columns(request: Request, cost: bool) -> list[tuple[str, str]]:
@@ -150,7 +160,7 @@ def alerts(request: Request, v: Page, kind: str = "") -> Response:
     now = app.clock.now()
     total, below = dashboard.below_safety(app.web, scope)
     near, expired = dashboard.expiry_rows(app.web, scope, now.astimezone(app.settings.zone).date(),
-                                          int(settings["expiry.warn_days"]))
+                                          dashboard.expiry_policy(settings))
     late = dashboard.overdue_documents(views.open_documents(app, v.actor), now,
                                        int(settings["overdue.first_minutes"]))
     return _render(request, "alerts.html", viewer=v, kind=kind, below=below, total=total, near=near,

@@ -24,7 +24,7 @@ from jxc.interfaces.api.deps import jxc
 from jxc.interfaces.web import i18n, views
 from jxc.interfaces.web.i18n import N_, gettext_for
 from jxc.interfaces.web.routes import Form, Page, _csrf_ok, _render
-from jxc.services import catalog_search, masterdata
+from jxc.services import masterdata
 from jxc.services.posting import Actor
 
 router = APIRouter(include_in_schema=False)
@@ -95,7 +95,7 @@ def products(request: Request, v: Page, q: str = "", category: str = "", trackin
     """商品 — search by code / name / pinyin initials / barcode; filter by category, tracking, status."""
     app = jxc(request)
     q = q.strip()[:64]
-    extra = catalog_search.initials_match(app.web.product_names(), q) if q else []
+    extra = app.catalog_index.current(app.web).initials_match(q) if q else []
     active = {"active": True, "inactive": False}.get(status)
     n = _page_no(page)
     result = app.web.product_page(q=q, extra_ids=extra, category=category or None, tracking=tracking or None,
