@@ -83,3 +83,25 @@ def test_demo_builds_a_shop_whose_books_check_clean_and_is_not_built_twice(env):
     again = runner.invoke(cli, ["demo", "--business", "wholesale"])
     assert "跳过" in again.output  # one business per book: the second is refused, the first untouched
     assert runner.invoke(cli, ["demo", "--business", "bakery"]).exit_code == 2
+
+
+def test_jxc_demo_builds_ninety_days_and_serve_demo_a_quick_thirty(env, monkeypatch):
+    """Issue 10: `jxc demo` is the 90-day shop; `jxc serve --demo` builds the 30-day one so the first run is quick."""
+    from jxc.interfaces import cli as cli_module
+    from jxc.services import demo as demo_module
+
+    asked: list[int] = []
+
+    class Stop(Exception):
+        pass
+
+    def fake_build(*_args, days=None, business="fresh", **_kw):
+        asked.append(days if days is not None else demo_module.default_days(business))
+        raise Stop
+
+    monkeypatch.setattr(demo_module, "build_demo", fake_build)
+    r = runner.invoke(cli, ["demo"])
+    assert isinstance(r.exception, Stop) and asked == [90]
+    with pytest.raises(Stop):
+        cli_module._make_demo(env)  # what `jxc serve --demo` runs on an empty book
+    assert asked == [90, 30]

@@ -33,6 +33,8 @@ from jxc.interfaces import (
 from jxc.services import demo, users
 from jxc.services.posting import Actor, close_period
 
+FULL_DEMO_DAYS = 90  # `jxc demo`: the 90 days of history; `serve --demo` uses the builder's quick default
+
 app = typer.Typer(help="进销存 jxc — purchase–sales–inventory / 进销存系统", no_args_is_help=True,
                   pretty_exceptions_enable=False)
 db_app = typer.Typer(help="数据库 / database schema", no_args_is_help=True)
@@ -172,7 +174,8 @@ def _make_demo(a: App, business: str = "fresh", days: int | None = None, scale: 
 def demo_cmd(
     data_dir: DataDir = None,
     business: Annotated[str, typer.Option(help="fresh = 鲜邻优选 生鲜店 · wholesale = 宏达建材 批发")] = "fresh",
-    days: Annotated[int | None, typer.Option(min=1, help="days of history 历史天数 (default 90)")] = None,
+    days: Annotated[int, typer.Option(min=1, help="days of history 历史天数 (`jxc serve --demo` builds 30 for a quick "
+                                                  "first run)")] = FULL_DEMO_DAYS,
     scale: Annotated[int, typer.Option(min=1, help="N× the history, for load tests 压测倍数")] = 1,
     seed: Annotated[int, typer.Option(help="random seed 随机种子 (same seed, same book)")] = 20260122,
 ) -> None:
