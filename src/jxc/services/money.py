@@ -132,8 +132,8 @@ def _apply(uow: UnitOfWork, item: Mapping[str, Any], actor: Actor, now: datetime
     """Allocate an item against the opposite-signed open items of its partner, oldest first."""
     left = _remaining(item) if limit is None else limit
     sign = 1 if item["amount"] > 0 else -1
-    others = [o for o in uow.money.open_items(item["partner_id"], item["side"], lock=True)
-              if o["amount"] * sign < 0 and o["id"] != item["id"]]
+    others = [o for o in uow.money.open_items(item["partner_id"], item["side"], lock=True, sign=-sign)
+              if o["id"] != item["id"]]
     others.sort(key=lambda o: (o["id"] != prefer, o["effective_at"], o["id"]))
     plan = m.oldest_first(left, [m.Open(o["id"], _remaining(o), (i,)) for i, o in enumerate(others)])
     by_id = {o["id"]: o for o in others}
@@ -276,8 +276,7 @@ def _allocate(uow: UnitOfWork, item: Mapping[str, Any], oldest: bool, wanted: Se
               actor: Actor, now: datetime) -> Decimal:
     if oldest:
         return _apply(uow, item, actor, now)
-    opens = {o["id"]: o for o in uow.money.open_items(item["partner_id"], item["side"], lock=True)
-             if o["amount"] > 0}
+    opens = {o["id"]: o for o in uow.money.open_items(item["partner_id"], item["side"], lock=True, sign=1)}
     m.check_allocation(_remaining(item), wanted, {i: _remaining(o) for i, o in opens.items()})
     for item_id, amt in wanted:
         uow.money.allocate(item_id, item["id"], amt, max(item["effective_at"], opens[item_id]["effective_at"]),
