@@ -258,3 +258,22 @@ def test_jxc_check_catches_a_corrupted_allocation(app, world, shop):
         conn.execute(update(money_items).where(money_items.c.kind == "sales_delivery").values(allocated=D(600)))
     found = {v.invariant for v in app.queries.violations()}
     assert "M1" in found and "M2" in found  # projection ≠ allocation rows, and more than the amount
+
+
+def test_order_two_deliveries_and_a_return_tie_out_to_the_documents(app, world, shop):
+    """Issue 5 scenario: order → reservation → 2 deliveries → return; the statement equals Σ lines × price."""
+    f = app.uow_factory
+    so = trade.create_order(f, "sales", shop["cus"], world.wh, [trade.OrderLineInput(world.rice, "30", unit_price="45.5")],
+                            SALES, NOW)
+    trade.confirm_order(f, so, SALES, NOW)
+    first = trade.deliver(f, so, {1: "12"}, SALES, NOW)
+    second = trade.deliver(f, so, {1: "18"}, SALES, NOW + DAY)
+    doc(app, world, K.SALES_RETURN, shop["cus"], [(world.rice, "3", "45.5")], NOW + DAY * 2, actor=SALES)
+    pay(app, shop, "1000", NOW + DAY * 3)
+    lines = [ln for d in (first, second) for ln in docs.get(f, d)["lines"]]
+    billed = sum(ln["qty_base"] * ln["unit_price"] for ln in lines)
+    st = money.statement(f, shop["cus"], NOV, NOV + DAY * 10, BOSS)
+    assert billed == D("1365") and st["debits"] == billed and st["credits"] == D("136.5") + 1000
+    assert st["closing"] == billed - D("136.5") - 1000 == money.balances(f, "receivable", BOSS)[0]["balance"]
+    assert {m["reference"] for m in st["movements"]} >= {docs.get(f, first)["number"], docs.get(f, second)["number"]}
+    assert app.queries.violations() == []
