@@ -383,10 +383,4 @@ api_tokens = Table(
 
 # Tables of other areas live in their own modules on the same `metadata`; importing them
 # here makes `metadata` complete wherever tables.py is imported.
-from jxc.storage import (  # noqa: E402,F401
-    tables_api,
-    tables_counting,
-    tables_money,  # noqa: E402,F401
-    tables_stock,
-    tables_trade,
-)
+from jxc.storage import tables_api, tables_counting, tables_money, tables_stock, tables_trade  # noqa: E402,F401
