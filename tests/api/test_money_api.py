@@ -124,3 +124,19 @@ def test_credit_override_needs_the_permission_and_a_real_order(api, owner, books
     assert r.status_code == 403
     r = c.post("/api/v1/money/credit-overrides", json={"order_id": 99999, "reason": "老客户"}, headers=owner)
     assert r.status_code == 404
+
+
+def test_partner_terms_are_edited_like_any_partner_field(api, owner, books):
+    c = api.client
+    partner = c.get(f"/api/v1/partners/{books['cus']}", headers=owner).json()
+    r = c.patch(f"/api/v1/partners/{books['cus']}", json={"version": partner["version"],
+                                                          "changes": {"payment_terms_days": 45, "credit_limit": "800"}},
+                headers=owner)
+    assert r.status_code == 200 and r.json()["payment_terms_days"] == 45
+    r = c.patch(f"/api/v1/partners/{books['cus']}", json={"version": r.json()["version"],
+                                                          "changes": {"payment_terms_days": -1}}, headers=owner)
+    assert r.status_code == 422 and r.json()["field"] == "payment_terms_days"
+    clerk = api.token(api.user("xiaoliu", "sales"))
+    r = c.patch(f"/api/v1/partners/{books['cus']}", json={"version": 2, "changes": {"credit_limit": "99999"}},
+                headers=clerk)
+    assert r.status_code == 403

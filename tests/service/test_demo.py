@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from sqlalchemy import text
 
-from jxc.services import demo, money
+from jxc.services import demo, money_reads
 from jxc.services.demo_catalog import ean13, fresh_catalog, initials, wholesale_catalog
 from jxc.services.demo_wholesale import LATE, NEVER
 from jxc.services.posting import SYSTEM
@@ -75,7 +75,7 @@ def test_fresh_shop_builds_clean_books_with_orders_lots_till_sales_scrap_and_bus
     weekend = (sold.get(5, Decimal(0)) + sold.get(6, Decimal(0))) / 2
     weekday = sum(sold.get(d, Decimal(0)) for d in range(5)) / 5
     assert weekend > weekday * Decimal("1.15")
-    owed = {r["partner_code"]: r["balance"] for r in money.balances(app.uow_factory, "receivable", SYSTEM)}
+    owed = {r["partner_code"]: r["balance"] for r in money_reads.balances(app.uow_factory, "receivable", SYSTEM)}
     assert {c for c, b in owed.items() if b != 0} <= {"KH05"}  # WeChat customers paid at delivery; the canteen: terms
     paid = Counter(r[0] for r in _rows(app, "select a.kind from payments p join money_accounts a on a.id = p.account_id "
                                             "where p.kind = 'receipt'"))
@@ -116,14 +116,14 @@ def _wholesaler_money_is_realistic_and_ties_out(app, s):
     """应收应付: customers pay on terms (a few late, one never), suppliers are paid from several accounts, one
     order over its credit limit was approved by the owner, and every statement ties out."""
     today = NOW.astimezone(app.settings.zone).date()
-    aged = money.ageing(app.uow_factory, "receivable", NOW, today, SYSTEM)
+    aged = money_reads.ageing(app.uow_factory, "receivable", NOW, today, SYSTEM)
     names = {r["partner_name"]: r for r in aged["partners"]}
     overdue = ("d1_30", "d31_60", "d61_90", "over_90")
     assert aged["totals"]["not_due"] > 0 and aged["totals"]["d1_30"] > 0  # several buckets, even in a fortnight
     assert sum(aged["totals"][b] for b in overdue) == sum(names[n][b] for n in (NEVER, *LATE) if n in names
                                                            for b in overdue)  # only the late ones are overdue
     assert names[NEVER]["d1_30"] > 0  # go-live evening's goods, 现结, never paid
-    later = money.ageing(app.uow_factory, "receivable", NOW, today + timedelta(days=80), SYSTEM)["totals"]
+    later = money_reads.ageing(app.uow_factory, "receivable", NOW, today + timedelta(days=80), SYSTEM)["totals"]
     assert later["over_90"] > 0 and later["d61_90"] + later["d31_60"] > 0  # left unpaid, it ages on
     receipts = _rows(app, "select p.partner_id, a.kind from payments p join money_accounts a on a.id = p.account_id "
                           "where p.kind = 'receipt'")
@@ -138,7 +138,7 @@ def _wholesaler_money_is_realistic_and_ties_out(app, s):
                       "and remark like '大堂翻新%'")[0][0] != "draft"  # confirmed after the override
     since = datetime(2026, 11, 12, tzinfo=UTC)
     for side in ("receivable", "payable"):
-        for row in money.balances(app.uow_factory, side, SYSTEM):
-            st = money.statement(app.uow_factory, row["partner_id"], since, NOW, SYSTEM, side)
+        for row in money_reads.balances(app.uow_factory, side, SYSTEM):
+            st = money_reads.statement(app.uow_factory, row["partner_id"], since, NOW, SYSTEM, side)
             assert st["opening"] + st["debits"] - st["credits"] == st["closing"] == row["balance"], row
-    assert any(r["balance"] > 0 for r in money.balances(app.uow_factory, "payable", SYSTEM))  # not all due yet
+    assert any(r["balance"] > 0 for r in money_reads.balances(app.uow_factory, "payable", SYSTEM))  # not all due yet

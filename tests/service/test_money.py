@@ -13,7 +13,7 @@ from jxc.domain.documents import DocumentKind as K
 from jxc.domain.errors import DomainError, Forbidden
 from jxc.domain.money import PaymentKind
 from jxc.domain.permissions import BUILTIN_ROLES
-from jxc.services import book, masterdata, money, trade
+from jxc.services import book, masterdata, money, money_reads, trade
 from jxc.services import documents as docs
 from jxc.services.doc_rules import DraftInput, LineInput
 from jxc.services.posting import SYSTEM, Actor
@@ -56,7 +56,7 @@ def pay(app, shop, amount, at, allocations=None, kind=PaymentKind.RECEIPT, key=N
 
 
 def items(app, partner):
-    return money.open_items(app.uow_factory, BOSS, None, 500, partner_id=partner, open_only=False)
+    return money_reads.open_items(app.uow_factory, BOSS, None, 500, partner_id=partner, open_only=False)
 
 
 def test_worked_example_of_docs_money_md_ties_out(app, world, shop):
@@ -66,14 +66,14 @@ def test_worked_example_of_docs_money_md_ties_out(app, world, shop):
     doc(app, world, K.SALES_DELIVERY, shop["cus"], [(world.rice, "20", "50")], NOV + DAY * 4)
     doc(app, world, K.SALES_RETURN, shop["cus"], [(world.rice, "2", "50")], NOV + DAY * 7)
     pay(app, shop, "600", NOV + DAY * 9)
-    st = money.statement(f, shop["cus"], NOV, NOV + DAY * 30, BOSS)
+    st = money_reads.statement(f, shop["cus"], NOV, NOV + DAY * 30, BOSS)
     assert [(r["kind"], r["debit"], r["credit"], r["balance"]) for r in st["movements"]] == [
         ("sales_delivery", D(500), 0, D(500)), ("sales_delivery", D(1000), 0, D(1500)),
         ("sales_return", 0, D(100), D(1400)), ("receipt", 0, D(600), D(800))]
     assert (st["opening"], st["closing"]) == (D(0), D(800))
     first = next(i for i in items(app, shop["cus"]) if i["document_id"] == d1)
     assert first["due_on"] == date(2026, 12, 1) and first["open"] == 0  # return 100 + receipt 400 closed it
-    aged = money.ageing(f, "receivable", datetime(2026, 12, 20, tzinfo=UTC), date(2026, 12, 20), BOSS)
+    aged = money_reads.ageing(f, "receivable", datetime(2026, 12, 20, tzinfo=UTC), date(2026, 12, 20), BOSS)
     row = aged["partners"][0]
     assert (row["d1_30"], row["not_due"], row["balance"]) == (D(800), D(0), D(800))  # due 12-05, 15 days late
     assert money.accounts(f, BOSS)[0]["balance"] == D(600)
@@ -111,7 +111,7 @@ def test_reversing_a_paid_delivery_turns_the_payment_into_a_prepayment(app, worl
     d1 = doc(app, world, K.SALES_DELIVERY, shop["cus"], [(world.rice, "10", "50")], NOW)
     pay(app, shop, "500", NOW)
     docs.reverse(app.uow_factory, d1, BOSS, NOW, reason="开错客户")
-    bal = money.balances(app.uow_factory, "receivable", BOSS)[0]["balance"]
+    bal = money_reads.balances(app.uow_factory, "receivable", BOSS)[0]["balance"]
     opens = [(i["kind"], i["open"]) for i in items(app, shop["cus"]) if i["open"]]
     assert bal == D(-500) and opens == [("receipt", D(-500))]  # the customer has 500 on account
     d2 = doc(app, world, K.SALES_DELIVERY, shop["cus"], [(world.rice, "4", "50")], NOW + DAY)
@@ -129,7 +129,7 @@ def test_over_allocation_is_refused_and_writes_nothing(app, world, shop):
     with pytest.raises(DomainError) as err:
         pay(app, shop, "100", NOW, allocations=[(it["id"], "60"), (it["id"], "50")])  # 110 > the payment's 100
     assert err.value.code == "OVER_ALLOCATION"
-    assert money.page_payments(app.uow_factory, BOSS, None, 10) == []
+    assert money_reads.page_payments(app.uow_factory, BOSS, None, 10) == []
     with pytest.raises(DomainError) as err:  # another partner's item, or a credit, is not a target
         pay(app, shop, "100", NOW, allocations=[(it["id"] + 999, "10")])
     assert err.value.code == "ALLOCATION_TARGET_INVALID"
@@ -174,7 +174,7 @@ def test_same_idempotency_key_records_one_payment(app, world, shop):
     with pytest.raises(DomainError) as err:
         pay(app, shop, "101", NOW, key="pos-1")
     assert err.value.code == "IDEMPOTENCY_MISMATCH"
-    assert len(money.page_payments(app.uow_factory, BOSS, None, 10)) == 1
+    assert len(money_reads.page_payments(app.uow_factory, BOSS, None, 10)) == 1
 
 
 def test_purchase_receipt_raises_a_payable_due_after_the_supplier_terms(app, world, shop):
@@ -184,7 +184,7 @@ def test_purchase_receipt_raises_a_payable_due_after_the_supplier_terms(app, wor
     doc(app, world, K.PURCHASE_RETURN, shop["sup"], [(world.rice, "10", "30")], NOW)
     money.record_payment(f, money.PaymentInput(PaymentKind.PAYMENT, shop["sup"], shop["bank"], "5000", NOW),
                          FINANCE, NOW)
-    assert money.balances(f, "payable", BOSS)[0]["balance"] == D(700)
+    assert money_reads.balances(f, "payable", BOSS)[0]["balance"] == D(700)
     assert money.accounts(f, BOSS)[1]["balance"] == D(-5000)  # the bank paid out
     with pytest.raises(DomainError) as err:  # a supplier is paid, not received from
         pay(app, shop, "1", NOW, partner=shop["sup"])
@@ -196,7 +196,7 @@ def test_only_holders_of_the_money_permissions_record_or_read(app, world, shop):
         money.record_payment(app.uow_factory, money.PaymentInput(PaymentKind.RECEIPT, shop["cus"], shop["wechat"],
                                                                  "1", NOW), SALES, NOW)
     with pytest.raises(Forbidden):
-        money.statement(app.uow_factory, shop["cus"], NOV, NOV + DAY, SALES)
+        money_reads.statement(app.uow_factory, shop["cus"], NOV, NOV + DAY, SALES)
 
 
 def test_credit_limit_refuses_confirmation_until_an_override_is_given(app, world, shop):
@@ -238,12 +238,12 @@ def test_no_stock_trading_moves_money_and_no_stock(app, world, shop):
     d2 = doc(app, world, K.SALES_DELIVERY, shop["cus"], [(world.eggs, "1000", "0.8")], NOW)  # none on hand: fine
     assert app.queries.balances(product_id=world.eggs) == before == {}
     assert docs.get(f, d2)["state"] == "posted" and docs.get(f, d2)["posting_id"] is None
-    assert money.balances(f, "receivable", BOSS)[0]["balance"] == D(800)
+    assert money_reads.balances(f, "receivable", BOSS)[0]["balance"] == D(800)
     docs.reverse(f, d1, BOSS, NOW, reason="供应商取消")
     assert docs.get(f, d1)["state"] == "reversed"
-    assert money.balances(f, "payable", BOSS)[0]["balance"] == D(6000)  # only the stock-era receipt is left
+    assert money_reads.balances(f, "payable", BOSS)[0]["balance"] == D(6000)  # only the stock-era receipt is left
     doc(app, world, K.PURCHASE_RECEIPT, shop["sup"], [(world.eggs, "1000", "0.6")], NOW)
-    profit = money.trading_profit(f, NOV, NOV + DAY, BOSS)
+    profit = money_reads.trading_profit(f, NOV, NOV + DAY, BOSS)
     assert (profit["sales"], profit["purchases"], profit["profit"]) == (D(800), D(600), D(200))
     assert app.queries.violations() == []
 
@@ -258,3 +258,22 @@ def test_jxc_check_catches_a_corrupted_allocation(app, world, shop):
         conn.execute(update(money_items).where(money_items.c.kind == "sales_delivery").values(allocated=D(600)))
     found = {v.invariant for v in app.queries.violations()}
     assert "M1" in found and "M2" in found  # projection ≠ allocation rows, and more than the amount
+
+
+def test_order_two_deliveries_and_a_return_tie_out_to_the_documents(app, world, shop):
+    """Issue 5 scenario: order → reservation → 2 deliveries → return; the statement equals Σ lines × price."""
+    f = app.uow_factory
+    so = trade.create_order(f, "sales", shop["cus"], world.wh, [trade.OrderLineInput(world.rice, "30", unit_price="45.5")],
+                            SALES, NOW)
+    trade.confirm_order(f, so, SALES, NOW)
+    first = trade.deliver(f, so, {1: "12"}, SALES, NOW)
+    second = trade.deliver(f, so, {1: "18"}, SALES, NOW + DAY)
+    doc(app, world, K.SALES_RETURN, shop["cus"], [(world.rice, "3", "45.5")], NOW + DAY * 2, actor=SALES)
+    pay(app, shop, "1000", NOW + DAY * 3)
+    lines = [ln for d in (first, second) for ln in docs.get(f, d)["lines"]]
+    billed = sum(ln["qty_base"] * ln["unit_price"] for ln in lines)
+    st = money_reads.statement(f, shop["cus"], NOV, NOV + DAY * 10, BOSS)
+    assert billed == D("1365") and st["debits"] == billed and st["credits"] == D("136.5") + 1000
+    assert st["closing"] == billed - D("136.5") - 1000 == money_reads.balances(f, "receivable", BOSS)[0]["balance"]
+    assert {m["reference"] for m in st["movements"]} >= {docs.get(f, first)["number"], docs.get(f, second)["number"]}
+    assert app.queries.violations() == []

@@ -32,7 +32,7 @@ from jxc.domain.documents import DocumentKind as K
 from jxc.domain.money import BUCKETS, PaymentKind
 from jxc.domain.quantities import ZERO
 from jxc.services import documents as docs
-from jxc.services import masterdata, money
+from jxc.services import masterdata, money, money_reads
 from jxc.services.doc_rules import DraftInput, LineInput
 from jxc.services.posting import SYSTEM, Actor
 from jxc.storage.checks import m_money
@@ -137,14 +137,14 @@ class MoneyMachine(RuleBasedStateMachine):
         self.expected[p[1]] -= p[2]
 
     def _items(self, cus: int) -> list[dict]:
-        return money.open_items(self.app.uow_factory, BOSS, None, 10000, partner_id=cus, open_only=False)
+        return money_reads.open_items(self.app.uow_factory, BOSS, None, 10000, partner_id=cus, open_only=False)
 
     @invariant()
     def books_tie_out(self) -> None:
         f = self.app.uow_factory
-        bal = {r["partner_id"]: r["balance"] for r in money.balances(f, "receivable", BOSS)}
+        bal = {r["partner_id"]: r["balance"] for r in money_reads.balances(f, "receivable", BOSS)}
         end = self.now + timedelta(days=1)
-        aged = {r["partner_id"]: r for r in money.ageing(f, "receivable", end, end.date() + timedelta(days=45),
+        aged = {r["partner_id"]: r for r in money_reads.ageing(f, "receivable", end, end.date() + timedelta(days=45),
                                                         BOSS)["partners"]}
         for cus in self.customers:
             assert bal.get(cus, ZERO) == self.expected[cus]
@@ -153,8 +153,8 @@ class MoneyMachine(RuleBasedStateMachine):
             for i in its:
                 assert ZERO <= i["allocated"] <= abs(i["amount"]), i
             split = self.times[len(self.times) // 2]
-            first = money.statement(f, cus, NOW - timedelta(days=1), split, BOSS)
-            second = money.statement(f, cus, split, end, BOSS)
+            first = money_reads.statement(f, cus, NOW - timedelta(days=1), split, BOSS)
+            second = money_reads.statement(f, cus, split, end, BOSS)
             assert first["opening"] == 0 and second["opening"] == first["closing"]
             assert second["opening"] + second["debits"] - second["credits"] == second["closing"] == self.expected[cus]
             row = aged.get(cus)

@@ -8,7 +8,7 @@ from decimal import Decimal as D
 from jxc.domain.documents import DocumentKind as K
 from jxc.domain.money import PaymentKind
 from jxc.services import documents as docs
-from jxc.services import masterdata, money
+from jxc.services import masterdata, money, money_reads
 from jxc.services.doc_rules import DraftInput, LineInput
 from jxc.services.posting import Actor
 from tests.conftest import NOW, make_world
@@ -42,7 +42,7 @@ def test_concurrent_receipts_settle_a_delivery_exactly_once(file_app):
     for t in threads:
         t.join()
     assert errors == []
-    items = money.open_items(f, BOSS, None, 100, partner_id=cus, open_only=False)
+    items = money_reads.open_items(f, BOSS, None, 100, partner_id=cus, open_only=False)
     delivery = next(i for i in items if i["kind"] == "sales_delivery")
     assert delivery["allocated"] == D(500)  # six receipts of 200: 500 settles it, 700 stays a prepayment
     assert sum(i["open"] for i in items) == D(500) - n * D(200)

@@ -11,7 +11,7 @@ from decimal import Decimal as D
 from openpyxl import load_workbook
 
 from jxc.domain.documents import DocumentKind as K
-from jxc.services import documents, masterdata, money, users
+from jxc.services import documents, masterdata, money, money_reads, users
 from jxc.services.doc_rules import DraftInput, LineInput
 from jxc.services.posting import SYSTEM
 from tests.conftest import NOW
@@ -70,7 +70,7 @@ def test_statement_ties_out_and_exports_the_same_rows_to_xlsx(web):
     T = _t(web)
     on, to = (T - 35 * DAY).date().isoformat(), T.date().isoformat()
     html = c.get(f"/money/statement?partner_id={s['cus']}&on={on}&to={to}").text
-    st = money.statement(web.app.uow_factory, s["cus"], T - 40 * DAY, T + DAY, web.actor("laoban"))
+    st = money_reads.statement(web.app.uow_factory, s["cus"], T - 40 * DAY, T + DAY, web.actor("laoban"))
     assert st["closing"] == D(700)
     assert re.search(r'id="opening">¥0.00<', html) and re.search(r'id="closing">¥700.00<', html)
     assert f'href="/documents/{s["old"]}"' in html
@@ -106,14 +106,14 @@ def test_a_receipt_allocated_to_a_picked_document_then_reversed(web):
     assert r.status_code == 303, r.text
     pay = fin.get(r.headers["location"]).text
     assert re.search(r'id="pay-unallocated">¥100.00<', pay)  # 300 − 200 to the picked delivery
-    bal = money.balances(web.app.uow_factory, "receivable", web.actor("laoban"))
+    bal = money_reads.balances(web.app.uow_factory, "receivable", web.actor("laoban"))
     assert bal[0]["balance"] == D(400)
     pid = int(r.headers["location"].split("/")[3].split("?")[0])
     r = fin.post(f"/money/payments/{pid}/reverse", data={"csrf_token": csrf_of(pay), "reason": ""})
     assert r.status_code == 422 and 'id="reason-error"' in r.text
     r = fin.post(f"/money/payments/{pid}/reverse", data={"csrf_token": csrf_of(pay), "reason": "重复登记"})
     assert r.status_code == 200 and 'data-state="reversed"' in r.text
-    assert money.balances(web.app.uow_factory, "receivable", web.actor("laoban"))[0]["balance"] == D(700)
+    assert money_reads.balances(web.app.uow_factory, "receivable", web.actor("laoban"))[0]["balance"] == D(700)
 
 
 def test_a_refused_receipt_shows_errors_next_to_fields(web):
@@ -135,7 +135,7 @@ def test_money_pages_need_their_permissions(web):
                                         "partner_id": str(s["cus"]), "account_id": str(s["wx"]), "amount": "5",
                                         "mode": "oldest"})
     assert r.status_code == 403
-    assert money.page_payments(web.app.uow_factory, web.actor("laoban"), None, 10) == []
+    assert money_reads.page_payments(web.app.uow_factory, web.actor("laoban"), None, 10) == []
 
 
 def test_money_pages_are_english_for_an_english_viewer(web):

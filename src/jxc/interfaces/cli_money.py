@@ -18,7 +18,7 @@ from jxc.bootstrap import App, build
 from jxc.config import Settings
 from jxc.domain.errors import DomainError
 from jxc.domain.money import BUCKET_LABELS, BUCKETS, ITEM_LABELS, PaymentKind
-from jxc.services import money, users
+from jxc.services import money, money_reads, users
 from jxc.services.posting import Actor
 
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help="data folder (JXC_DATA_DIR)")]
@@ -47,7 +47,7 @@ def _run(fn: Any, *args: Any, **kwargs: Any) -> Any:
 
 
 def _ids(a: App, partner: str | None = None, account: str | None = None) -> tuple[int, int]:
-    pid, aid = money.ids_by_code(a.uow_factory, partner, account)
+    pid, aid = money_reads.ids_by_code(a.uow_factory, partner, account)
     for code, got, what in ((partner, pid, "往来单位 / partner"), (account, aid, "资金账户 / account")):
         if code and got is None:
             Console(stderr=True).print(f"[red]找不到{what}[/red]: {code}")
@@ -133,7 +133,7 @@ def list_cmd(partner: Annotated[str | None, typer.Option(help="partner code")] =
     """收付款单 / list receipts and payments (newest last)."""
     a = _app(data_dir)
     pid = _ids(a, partner)[0] if partner else None
-    rows = _run(money.page_payments, a.uow_factory, _actor(a, user), None, 500, partner_id=pid)
+    rows = _run(money_reads.page_payments, a.uow_factory, _actor(a, user), None, 500, partner_id=pid)
     table = Table("ID", "单号 number", "类型 kind", "往来 partner", "金额 amount", "业务时间 at", "状态 state")
     for r in rows:
         table.add_row(str(r["id"]), r["number"], r["kind"], str(r["partner_id"]), _num(r["amount"]),
@@ -180,7 +180,7 @@ def statement(
     """对账单 / statement: opening balance, every movement with its reference, closing balance."""
     a = _app(data_dir)
     pid = _ids(a, partner)[0]
-    s = _run(money.statement, a.uow_factory, pid, _day(a, since.date()), _day(a, until.date() + timedelta(days=1)),
+    s = _run(money_reads.statement, a.uow_factory, pid, _day(a, since.date()), _day(a, until.date() + timedelta(days=1)),
              _actor(a, user), side)
     out = Console()
     out.print(f"[bold]{s['partner_name']}[/bold] ({s['partner_code']}) {'应收' if s['side'] == 'receivable' else '应付'} "
@@ -205,7 +205,7 @@ def ageing(
     a = _app(data_dir)
     day = as_of.date() if as_of else a.clock.now().astimezone(a.settings.zone).date()
     end = _day(a, day + timedelta(days=1)) - timedelta(microseconds=1)
-    r = _run(money.ageing, a.uow_factory, side, end, day, _actor(a, user))
+    r = _run(money_reads.ageing, a.uow_factory, side, end, day, _actor(a, user))
     table = Table("往来 partner", *(BUCKET_LABELS[b][0] for b in BUCKETS), "预收/预付 credit", "余额 balance",
                   title=f"{'应收' if side == 'receivable' else '应付'}账龄 / ageing as of {day}")
     for p in r["partners"]:

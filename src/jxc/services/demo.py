@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 
 from jxc.domain.money import PaymentKind
 from jxc.domain.quantities import ZERO
-from jxc.services import money, users
+from jxc.services import money, money_reads, users
 from jxc.services.ports import UnitOfWork
 from jxc.services.posting import SYSTEM, Actor
 
@@ -167,7 +167,7 @@ def settle(run: Run, partner_id: int, receivable: bool, account_id: int, due_by:
     """收款 / 付款 — the owner records what the partner's open items due by ``due_by`` come to (None: all),
     less any unallocated credit, allocated oldest first; returns the amount (0: nothing was due)."""
     side = "receivable" if receivable else "payable"
-    rows = money.open_items(run.f, run.actors["laoban"], None, 1000, partner_id=partner_id, side=side)
+    rows = money_reads.open_items(run.f, run.actors["laoban"], None, 1000, partner_id=partner_id, side=side)
     due = sum((r["open"] for r in rows if r["open"] > 0 and (due_by is None or _day(r["due_on"]) <= due_by)), ZERO)
     amount = due + sum((r["open"] for r in rows if r["open"] < 0), ZERO)
     if amount <= 0:

@@ -34,7 +34,7 @@ from decimal import ROUND_CEILING, Decimal
 from jxc.domain.documents import DocumentKind as K
 from jxc.domain.errors import Conflict
 from jxc.domain.money import BUCKET_LABELS, BUCKETS, PaymentKind
-from jxc.services import counting, counting_close, masterdata, money, trade, transfers
+from jxc.services import counting, counting_close, masterdata, money, money_reads, trade, transfers
 from jxc.services import documents as docs
 from jxc.services.demo import Run, create_accounts, settle
 from jxc.services.demo_catalog import WHOLESALE, Sku, wholesale_catalog
@@ -464,7 +464,7 @@ def finish(run: Run, book: Book) -> list[str]:
     last = run.day(run.days - 1)
     for code in ("DQ", "XQ"):
         _transfer(run, book, last, code)
-    aged = money.ageing(run.f, "receivable", run.at(last, 23, 59), run.day(run.days), run.actors["laoban"])["totals"]
+    aged = money_reads.ageing(run.f, "receivable", run.at(last, 23, 59), run.day(run.days), run.actors["laoban"])["totals"]
     return [f"在途调拨 transfers in transit: {len(book.in_transit)}",
             f"待发货销售订单 sales orders to deliver: {len(book.to_deliver)}",
             f"待收货采购订单 purchase orders to receive: {len(book.to_receive)}",

@@ -123,19 +123,19 @@ def _release(uow: UnitOfWork, item_id: int, at: datetime, actor: Actor, now: dat
                            max(at, pair["effective_at"]), actor.name, now)
 
 
-def _remaining(item: Mapping[str, Any]) -> Decimal:
+def remaining(item: Mapping[str, Any]) -> Decimal:
     return abs(item["amount"]) - item["allocated"]
 
 
 def _apply(uow: UnitOfWork, item: Mapping[str, Any], actor: Actor, now: datetime, prefer: int | None = None,
            limit: Decimal | None = None) -> Decimal:
     """Allocate an item against the opposite-signed open items of its partner, oldest first."""
-    left = _remaining(item) if limit is None else limit
+    left = remaining(item) if limit is None else limit
     sign = 1 if item["amount"] > 0 else -1
-    others = [o for o in uow.money.open_items(item["partner_id"], item["side"], lock=True)
-              if o["amount"] * sign < 0 and o["id"] != item["id"]]
+    others = [o for o in uow.money.open_items(item["partner_id"], item["side"], lock=True, sign=-sign)
+              if o["id"] != item["id"]]
     others.sort(key=lambda o: (o["id"] != prefer, o["effective_at"], o["id"]))
-    plan = m.oldest_first(left, [m.Open(o["id"], _remaining(o), (i,)) for i, o in enumerate(others)])
+    plan = m.oldest_first(left, [m.Open(o["id"], remaining(o), (i,)) for i, o in enumerate(others)])
     by_id = {o["id"]: o for o in others}
     for oid, amt in plan:
         debit, credit = (item["id"], oid) if sign > 0 else (oid, item["id"])
@@ -276,9 +276,8 @@ def _allocate(uow: UnitOfWork, item: Mapping[str, Any], oldest: bool, wanted: Se
               actor: Actor, now: datetime) -> Decimal:
     if oldest:
         return _apply(uow, item, actor, now)
-    opens = {o["id"]: o for o in uow.money.open_items(item["partner_id"], item["side"], lock=True)
-             if o["amount"] > 0}
-    m.check_allocation(_remaining(item), wanted, {i: _remaining(o) for i, o in opens.items()})
+    opens = {o["id"]: o for o in uow.money.open_items(item["partner_id"], item["side"], lock=True, sign=1)}
+    m.check_allocation(remaining(item), wanted, {i: remaining(o) for i, o in opens.items()})
     for item_id, amt in wanted:
         uow.money.allocate(item_id, item["id"], amt, max(item["effective_at"], opens[item_id]["effective_at"]),
                            actor.name, now)
@@ -336,6 +335,14 @@ def reverse_payment(f: UowFactory, payment_id: int, reason: str, actor: Actor, n
         return rid
 
 
+def partner_of(uow: UnitOfWork, partner_id: int) -> dict[str, Any]:
+    partner = uow.records.get("partners", partner_id)
+    if partner is None:
+        raise NotFound("NOT_FOUND", f"往来单位 {partner_id} 不存在", f"partner {partner_id} does not exist",
+                       field="partner_id")
+    return partner
+
+
 def _payment(uow: UnitOfWork, payment_id: int, lock: bool = False) -> dict[str, Any]:
     pay = uow.money.payment(payment_id, lock=lock)
     if pay is None:
@@ -350,107 +357,8 @@ def get_payment(f: UowFactory, payment_id: int, actor: Actor) -> dict[str, Any]:
         pay = _payment(uow, payment_id)
         pay["allocations"] = uow.money.allocations_of(pay["item_id"]) if pay["item_id"] else []
         item = uow.money.item(pay["item_id"]) if pay["item_id"] else None
-        pay["unallocated"] = _remaining(item) if item else ZERO
+        pay["unallocated"] = remaining(item) if item else ZERO
         return pay
-
-
-# ── reads: balances, statements, ageing ─────────────────────────────────────
-
-
-def side_of(partner: Mapping[str, Any], side: str | None) -> m.Side:
-    if side:
-        return m.Side(side)
-    if partner["role"] == "both":
-        raise DomainError("VALUE_REQUIRED", "该单位既是客户又是供应商，请指定 side（receivable/payable）",
-                          "the partner is both customer and supplier; choose side receivable or payable", field="side")
-    return m.Side.RECEIVABLE if partner["role"] == "customer" else m.Side.PAYABLE
-
-
-def _partner(uow: UnitOfWork, partner_id: int) -> dict[str, Any]:
-    partner = uow.records.get("partners", partner_id)
-    if partner is None:
-        raise NotFound("NOT_FOUND", f"往来单位 {partner_id} 不存在", f"partner {partner_id} does not exist",
-                       field="partner_id")
-    return partner
-
-
-def statement(f: UowFactory, partner_id: int, since: datetime, before: datetime, actor: Actor,
-              side: str | None = None) -> dict[str, Any]:
-    """对账单 — opening balance, every movement in [since, before) with its reference, closing balance."""
-    require(actor, PERM_VIEW)
-    with f() as uow:
-        partner = _partner(uow, partner_id)
-        s = side_of(partner, side)
-        opening = uow.money.balance(partner_id, s.value, before=since)
-        running, rows = opening, []
-        for it in uow.money.movements(partner_id, s.value, since, before):
-            running += it["amount"]
-            rows.append({"item_id": it["id"], "effective_at": it["effective_at"], "kind": it["kind"],
-                         "label_zh": m.ITEM_LABELS.get(it["kind"], (it["kind"],))[0], "reference": it["reference"],
-                         "document_id": it["document_id"], "payment_id": it["payment_id"],
-                         "debit": it["amount"] if it["amount"] > 0 else ZERO,
-                         "credit": -it["amount"] if it["amount"] < 0 else ZERO,
-                         "due_on": it["due_on"], "balance": running})
-        return {"partner_id": partner_id, "partner_code": partner["code"], "partner_name": partner["name"],
-                "side": s.value, "since": since, "before": before, "opening": opening, "movements": rows,
-                "debits": sum((r["debit"] for r in rows), ZERO), "credits": sum((r["credit"] for r in rows), ZERO),
-                "closing": running}
-
-
-def ageing(f: UowFactory, side: str, as_of: datetime, as_of_day: date, actor: Actor,
-           partner_id: int | None = None) -> dict[str, Any]:
-    """账龄 — open items as of ``as_of`` by days overdue on ``as_of_day``, per partner, with totals."""
-    require(actor, PERM_VIEW)
-    s = m.Side(side)
-    with f() as uow:
-        rows = uow.money.open_as_of(s.value, as_of, partner_id)
-        aged = m.age([m.AgedItem(r["partner_id"], r["open"], r["due_on"]) for r in rows], as_of_day)
-        names = uow.money.partner_names(aged)
-    out = [{"partner_id": pid, "partner_code": names[pid][0], "partner_name": names[pid][1], **vals}
-           for pid, vals in sorted(aged.items())]
-    keys = (*m.BUCKETS, "credit", "balance")
-    return {"side": s.value, "as_of": as_of, "partners": out,
-            "totals": {k: sum((r[k] for r in out), ZERO) for k in keys}}
-
-
-def balances(f: UowFactory, side: str, actor: Actor, partner_ids: Sequence[int] | None = None) -> list[dict[str, Any]]:
-    """往来余额 — each partner's balance (Σ items), with credit limit and terms."""
-    require(actor, PERM_VIEW)
-    with f() as uow:
-        bal = uow.money.partner_balances(m.Side(side).value, partner_ids)
-        out = []
-        for pid, amount in sorted(bal.items()):
-            partner = uow.records.get("partners", pid) or {}
-            out.append({"partner_id": pid, "partner_code": partner.get("code"), "partner_name": partner.get("name"),
-                        "side": side, "balance": amount, "credit_limit": partner.get("credit_limit"),
-                        "payment_terms_days": partner.get("payment_terms_days")})
-        return out
-
-
-def trading_profit(f: UowFactory, since: datetime, before: datetime, actor: Actor) -> dict[str, Decimal]:
-    """贸易毛利 — billed sales − billed purchases (net of returns and reversals) in [since, before).
-
-    The no-stock trader's profit (无库存版): it never holds stock, so what it bought in
-    the period is what it sold. A stock-holding business uses cost of goods sold instead."""
-    require(actor, PERM_VIEW)
-    with f() as uow:
-        totals = uow.money.document_totals(since, before)
-    sales, purchases = totals.get("receivable", ZERO), totals.get("payable", ZERO)
-    return {"sales": sales, "purchases": purchases, "profit": sales - purchases}
-
-
-def open_items(f: UowFactory, actor: Actor, after: int | None, limit: int, partner_id: int | None = None,
-               side: str | None = None, open_only: bool = True) -> list[dict[str, Any]]:
-    require(actor, PERM_VIEW)
-    with f() as uow:
-        return [{**r, "open": (1 if r["amount"] > 0 else -1) * _remaining(r)}
-                for r in uow.money.page_items(after, limit, partner_id, side, open_only)]
-
-
-def page_payments(f: UowFactory, actor: Actor, after: int | None, limit: int, **filters: Any) -> list[dict[str, Any]]:
-    require(actor, PERM_VIEW)
-    with f() as uow:
-        return uow.money.page_payments(after, limit, **filters)
 
 
 # ── credit check (信用额度) ───────────────────────────────────────────────────
@@ -497,7 +405,7 @@ def override_credit(f: UowFactory, order_id: int, reason: str, actor: Actor, now
         if order is None or order["kind"] != "sales":
             raise NotFound("NOT_FOUND", f"销售订单 {order_id} 不存在", f"sales order {order_id} does not exist",
                            field="order_id")
-        partner = _partner(uow, order["partner_id"])
+        partner = partner_of(uow, order["partner_id"])
         exposure = uow.money.balance(order["partner_id"], m.Side.RECEIVABLE.value) + order_value(order)
         values = {"order_id": order_id, "partner_id": order["partner_id"], "exposure": exposure,
                   "credit_limit": partner.get("credit_limit"), "reason": reason, "actor": actor.name, "at": now}
@@ -507,11 +415,3 @@ def override_credit(f: UowFactory, order_id: int, reason: str, actor: Actor, now
         uow.commit()
         return {**values, "id": oid}
 
-
-def ids_by_code(f: UowFactory, partner_code: str | None = None,
-                account_code: str | None = None) -> tuple[int | None, int | None]:
-    """往来单位 / 资金账户 ids from their codes (interfaces take codes from people)."""
-    with f() as uow:
-        partner = uow.records.find("partners", code=partner_code) if partner_code else None
-        account = uow.money.account(code=account_code) if account_code else None
-        return (partner["id"] if partner else None), (account["id"] if account else None)

@@ -66,11 +66,14 @@ class SqlMoneyRepository:
                                 .order_by(MI.id).limit(1)).mappings().first()
         return None if row is None else dict(row)
 
-    def open_items(self, partner_id: int, side: str, lock: bool = False) -> list[dict[str, Any]]:
-        """Items of the partner and side with something still open, oldest first."""
+    def open_items(self, partner_id: int, side: str, lock: bool = False, sign: int = 0) -> list[dict[str, Any]]:
+        """Items of the partner and side with something still open, oldest first (only debits: sign 1,
+        only credits: sign -1)."""
         q = (select(money_items).where(MI.partner_id == partner_id, MI.side == side,
                                        func.abs(MI.amount) > MI.allocated)
              .order_by(MI.effective_at, MI.id))
+        if sign:
+            q = q.where(MI.amount > 0 if sign > 0 else MI.amount < 0)
         if lock and self._pg:
             q = q.with_for_update()
         return [dict(r) for r in self.conn.execute(q).mappings()]

@@ -15,7 +15,7 @@ from jxc.domain.money import PaymentKind, Side
 from jxc.interfaces.api import pagination as pg
 from jxc.interfaces.api.deps import SESSION_COOKIE, CurrentActor, JxcApp, credential, scope_of
 from jxc.interfaces.api.render import plain
-from jxc.services import money
+from jxc.services import money, money_reads
 
 router = APIRouter(prefix="/api/v1/money", tags=["money"])
 DbId = Annotated[int, Field(ge=1, le=2**31 - 1)]
@@ -94,7 +94,7 @@ def list_payments(actor: CurrentActor, app: JxcApp, cursor: pg.Cursor = None, li
                   partner_id: QId = None, kind: PaymentKind | None = None,
                   state: Literal["posted", "reversed"] | None = None) -> dict[str, Any]:
     """收付款单列表 — by id, filtered by partner, kind and state."""
-    rows = money.page_payments(app.uow_factory, actor, pg.decode(cursor, "id"), limit + 1, partner_id=partner_id,
+    rows = money_reads.page_payments(app.uow_factory, actor, pg.decode(cursor, "id"), limit + 1, partner_id=partner_id,
                                kind=kind and kind.value, state=state)
     return pg.by_id(rows, limit, plain)
 
@@ -142,7 +142,7 @@ def reverse_payment(payment_id: pg.Id, body: ReverseIn, actor: CurrentActor, app
 def list_items(actor: CurrentActor, app: JxcApp, cursor: pg.Cursor = None, limit: pg.Limit = pg.DEFAULT_LIMIT,
                partner_id: QId = None, side: Side | None = None, open_only: bool = True) -> dict[str, Any]:
     """往来明细 — open items (deliveries, returns, receipts, payments, reversals) with what is still open."""
-    rows = money.open_items(app.uow_factory, actor, pg.decode(cursor, "id"), limit + 1, partner_id,
+    rows = money_reads.open_items(app.uow_factory, actor, pg.decode(cursor, "id"), limit + 1, partner_id,
                             side and side.value, open_only)
     return pg.by_id(rows, limit, plain)
 
@@ -151,7 +151,7 @@ def list_items(actor: CurrentActor, app: JxcApp, cursor: pg.Cursor = None, limit
 def partner_balances(actor: CurrentActor, app: JxcApp, side: Side = Side.RECEIVABLE, cursor: pg.Cursor = None,
                      limit: pg.Limit = pg.DEFAULT_LIMIT) -> dict[str, Any]:
     """往来余额 — each partner's balance, credit limit and payment terms."""
-    rows = money.balances(app.uow_factory, side.value, actor)
+    rows = money_reads.balances(app.uow_factory, side.value, actor)
     return {**pg.by_offset(plain(rows), cursor, limit)}
 
 
@@ -163,7 +163,7 @@ def statement(partner_id: pg.Id, actor: CurrentActor, app: JxcApp,
     """对账单 — opening balance, every movement with its reference, closing balance (days in the book's zone)."""
     if until < since:
         raise DomainError("VALUE_INVALID", "截止日不能早于起始日", "'to' cannot be before 'from'", field="to")
-    return plain(money.statement(app.uow_factory, partner_id, _day_start(app, since),
+    return plain(money_reads.statement(app.uow_factory, partner_id, _day_start(app, since),
                                  _day_start(app, until) + timedelta(days=1), actor, side and side.value))
 
 
@@ -173,7 +173,7 @@ def ageing(actor: CurrentActor, app: JxcApp, side: Side = Side.RECEIVABLE, as_of
     """账龄 — open items as of the end of ``as_of`` (default today) in buckets: not due, 1–30, 31–60, 61–90, >90."""
     day = as_of or app.clock.now().astimezone(app.settings.zone).date()
     end = _day_start(app, day) + timedelta(days=1) - timedelta(microseconds=1)
-    return plain(money.ageing(app.uow_factory, side.value, end, day, actor, partner_id))
+    return plain(money_reads.ageing(app.uow_factory, side.value, end, day, actor, partner_id))
 
 
 @router.get("/trading-profit")
@@ -181,7 +181,7 @@ def trading_profit(actor: CurrentActor, app: JxcApp,
                    since: Annotated[date, Query(alias="from", description="first day 起始日")],
                    until: Annotated[date, Query(alias="to", description="last day (inclusive) 截止日")]) -> dict[str, Any]:
     """贸易毛利 — billed sales − billed purchases in the period (the no-stock trader's profit, 无库存版)."""
-    return plain(money.trading_profit(app.uow_factory, _day_start(app, since),
+    return plain(money_reads.trading_profit(app.uow_factory, _day_start(app, since),
                                       _day_start(app, until) + timedelta(days=1), actor))
 
 

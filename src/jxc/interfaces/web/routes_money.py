@@ -34,7 +34,7 @@ from jxc.interfaces.web.web_common import (
     pick,
     render,
 )
-from jxc.services import money
+from jxc.services import money, money_reads
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
@@ -75,8 +75,8 @@ def balances(request: Request, v: Page, side: str = "receivable") -> Response:
     app = jxc(request)
     side = side if side in SIDES else "receivable"
     try:
-        rows = money.balances(app.uow_factory, side, v.actor)
-        aged = money.ageing(app.uow_factory, side, app.clock.now(), _today(app), v.actor)
+        rows = money_reads.balances(app.uow_factory, side, v.actor)
+        aged = money_reads.ageing(app.uow_factory, side, app.clock.now(), _today(app), v.actor)
     except DomainError as exc:
         return _refused(request, v, exc)
     overdue = {r["partner_id"]: sum((r[b] for b in OVERDUE), Decimal(0)) for r in aged["partners"]}
@@ -98,7 +98,7 @@ def statement(request: Request, v: Page, partner_id: int, on: str = "", to: str 
     today = _today(app)
     since, until = _day(on, today.replace(day=1)), _day(to, today)
     try:
-        st = money.statement(app.uow_factory, partner_id, _start(app, since), _start(app, until + timedelta(days=1)),
+        st = money_reads.statement(app.uow_factory, partner_id, _start(app, since), _start(app, until + timedelta(days=1)),
                              v.actor, side if side in SIDES else None)
     except DomainError as exc:
         return _refused(request, v, exc)
@@ -124,7 +124,7 @@ def ageing(request: Request, v: Page, side: str = "receivable", as_of: str = "")
     side = side if side in SIDES else "receivable"
     day = _day(as_of, _today(app))
     try:
-        aged = money.ageing(app.uow_factory, side, _start(app, day + timedelta(days=1)), day, v.actor)
+        aged = money_reads.ageing(app.uow_factory, side, _start(app, day + timedelta(days=1)), day, v.actor)
     except DomainError as exc:
         return _refused(request, v, exc)
     return render(request, "money_ageing.html", viewer=v, aged=aged, side=side, sides=SIDES, buckets=BUCKETS,
@@ -141,7 +141,7 @@ def _pay_form(request: Request, v: Any, kind: str, values: dict[str, str], statu
     items: list[dict[str, Any]] = []
     if partner_id:
         try:
-            items = [r for r in money.open_items(app.uow_factory, v.actor, None, 200, partner_id, side)
+            items = [r for r in money_reads.open_items(app.uow_factory, v.actor, None, 200, partner_id, side)
                      if r["open"] > 0]
         except DomainError:  # a cashier without money.view: oldest-first only
             items = []
@@ -202,7 +202,7 @@ def payments(request: Request, v: Page, partner_id: str = "", after: int = 0) ->
     app = jxc(request)
     pid = int(partner_id) if partner_id.isdigit() else None
     try:
-        rows = money.page_payments(app.uow_factory, v.actor, after or None, PAGE_SIZE + 1, partner_id=pid)
+        rows = money_reads.page_payments(app.uow_factory, v.actor, after or None, PAGE_SIZE + 1, partner_id=pid)
     except DomainError as exc:
         return _refused(request, v, exc)
     more = len(rows) > PAGE_SIZE
@@ -221,7 +221,7 @@ def _payment_page(request: Request, v: Any, payment_id: int, status: int = 200, 
     except DomainError as exc:
         return _refused(request, v, exc)
     partner = (app.queries.page_records("partners", None, 1, id=pay["partner_id"]) or [{}])[0]
-    items = {r["id"]: r for r in money.open_items(app.uow_factory, v.actor, None, 1000, pay["partner_id"],
+    items = {r["id"]: r for r in money_reads.open_items(app.uow_factory, v.actor, None, 1000, pay["partner_id"],
                                                   open_only=False)}
     allocs = [dict(a, item=items.get(a["other_id"], {}))
               for a in pay["allocations"]]
