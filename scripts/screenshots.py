@@ -30,8 +30,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @contextmanager
-def serving(app: Any) -> Iterator[str]:
-    """Run the web app with uvicorn on 127.0.0.1 (a free port) in a thread; yields its base URL."""
+def serving(app: Any, run_worker: bool = False) -> Iterator[str]:
+    """Run the web app with uvicorn on 127.0.0.1 (a free port) in a thread; yields its base URL.
+
+    ``run_worker`` also runs the in-process outbox worker, so pushed (live) numbers arrive."""
     import uvicorn
 
     from jxc.interfaces.api.app import create_app
@@ -39,7 +41,8 @@ def serving(app: Any) -> Iterator[str]:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))  # the port is ours from here on: no race with other test processes
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(app), log_level="warning", access_log=False))
+    server = uvicorn.Server(uvicorn.Config(create_app(app, run_worker=run_worker), log_level="warning",
+                                           access_log=False))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 15

@@ -8,16 +8,11 @@ Skipped locally without chromium or playwright; in CI (`CI` set) it must run (se
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from scripts.screenshots import CHROMIUM, CHROMIUM_ARGS
+from scripts.screenshots import CHROMIUM, CHROMIUM_ARGS, serving
 
 from jxc.domain.documents import DocumentKind as K
 from jxc.services import documents, masterdata, trade, users
@@ -30,33 +25,6 @@ from tests.web.test_browser import browser_ready  # noqa: F401  (the fixture: sk
 PASSWORD = "secret-pass-1"
 RICE_CODE = "6901234567892"
 MILK_CODE = "6907777000013"
-
-
-@contextmanager
-def serving_with_worker(app: Any) -> Iterator[str]:
-    """uvicorn in a thread, with the in-process outbox worker (live numbers need delivered events)."""
-    import uvicorn
-
-    from jxc.interfaces.api.app import create_app
-
-    app.settings.worker_poll_s = 0.1
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(app, run_worker=True), log_level="warning", access_log=False))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
 
 
 def _shop(app: Any) -> dict[str, Any]:
@@ -100,7 +68,7 @@ def test_daily_flows_scan_receive_fefo_sale_refusal_and_a_live_approved_count(br
     app = file_app
     shop = _shop(app)
     w = shop["world"]
-    with serving_with_worker(app) as url, sync_playwright() as pw:
+    with serving(app, run_worker=True) as url, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
             keeper = browser.new_context(viewport={"width": 360, "height": 780}, locale="zh-CN").new_page()
