@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from scripts.screenshots import CHROMIUM, CHROMIUM_ARGS
+from scripts.screenshots import CHROMIUM, CHROMIUM_ARGS, serving
 
 from jxc.domain.ledger import Movement
 from jxc.services import masterdata, trade, users
 from jxc.services.posting import SYSTEM, PostingRequest, post
 from tests.conftest import make_world
 from tests.web.test_browser import browser_ready  # noqa: F401  (the fixture: skip or fail without a browser)
-from tests.web.test_browser_flows import PASSWORD, _login, serving_with_worker
+from tests.web.test_browser_flows import PASSWORD, _login
 
 
 def _shop(app: Any) -> dict[str, Any]:
@@ -39,7 +39,7 @@ def test_a_pasted_wechat_message_becomes_an_order_that_confirms_and_reserves(bro
 
     app = file_app
     shop = _shop(app)
-    with serving_with_worker(app) as url, sync_playwright() as pw:
+    with serving(app, run_worker=True) as url, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
             page = browser.new_context(viewport={"width": 1200, "height": 900}, locale="zh-CN").new_page()
