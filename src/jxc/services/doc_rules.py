@@ -69,8 +69,11 @@ _ROLES = {d.DocumentKind.COUNT_ADJUSTMENT: (d.LineRole.GAIN, d.LineRole.LOSS),
           d.DocumentKind.DISASSEMBLY: (d.LineRole.COMPONENT, d.LineRole.OUTPUT)}
 
 
-def validate_draft(uow: UnitOfWork, inp: DraftInput, permissions: frozenset[str]) -> list[dict[str, Any]]:
-    """Check header and lines; return the line rows to store (qty converted to base units)."""
+def validate_draft(uow: UnitOfWork, inp: DraftInput, permissions: frozenset[str],
+                   editing: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Check header and lines; return the line rows to store (qty converted to base units).
+
+    ``editing``: the stored draft an edit replaces (a return's own lines do not count against it)."""
     p = Problems()
     info = d.KINDS[inp.kind]
     if uow.records.get("warehouses", inp.warehouse_id) is None:
@@ -104,7 +107,7 @@ def validate_draft(uow: UnitOfWork, inp: DraftInput, permissions: frozenset[str]
     for i, ln in enumerate(inp.lines):
         rows.append(_line(p, i, ln, inp, units, loc_wh, permissions))
     if inp.source_document_id is not None:
-        _check_return(uow, inp, rows, p)
+        _check_return(uow, inp, rows, p, editing)
     p.raise_if_any()
     return rows
 
@@ -113,23 +116,53 @@ RETURNS = {d.DocumentKind.PURCHASE_RETURN: d.DocumentKind.PURCHASE_RECEIPT,
            d.DocumentKind.SALES_RETURN: d.DocumentKind.SALES_DELIVERY}
 
 
-def _check_return(uow: UnitOfWork, inp: DraftInput, rows: list[dict[str, Any]], p: Problems) -> None:
-    """退货上限 — per original line: returned (drafts, pending, posted) + this ≤ what the original moved."""
+def same_source(doc: Mapping[str, Any], inp: DraftInput) -> DraftInput:
+    """退货原单 — an edited return stays a return of the same original (an edit form need not send it)."""
+    source = doc.get("source_document_id")
+    if source is None or d.DocumentKind(doc["kind"]) not in RETURNS:
+        return inp
+    if inp.source_document_id not in (None, source):
+        raise DomainError("VALUE_INVALID", "退货单的原单不能修改；请作废后对另一张原单重新退货",
+                          "a return's original cannot change; cancel it and return against the other document",
+                          field="source_document_id")
+    return replace(inp, source_document_id=source)
+
+
+def _check_return(uow: UnitOfWork, inp: DraftInput, rows: list[dict[str, Any]], p: Problems,
+                  editing: Mapping[str, Any] | None = None) -> None:
+    """退货上限 — per original line: returned (drafts, pending, posted) + this ≤ what the original moved.
+
+    Each line is tied to its original line (`source_line_no`): a line that names none is tied to the
+    original's only line of that product; the lot and price the original moved with fill a line that
+    has none (cost comes from the original's posting). An edit does not count the draft's own old lines."""
     source = uow.documents.get(inp.source_document_id, lock=True)  # serialises returns of one original
     if source is None or RETURNS.get(inp.kind) != source["kind"] or source["state"] != "posted":
         p.add("VALUE_INVALID", "source_document_id", "退货原单须为已生效的采购入库单 / 销售出库单",
               "a return's original must be a posted purchase receipt / sales delivery")
         return
+    if inp.warehouse_id != source["warehouse_id"]:
+        p.add("VALUE_INVALID", "warehouse_id", f"退货仓库须与原单 {source['number']} 相同",
+              f"a return goes through the warehouse of its original {source['number']}")
+    if source["partner_id"] is not None and inp.partner_id != source["partner_id"]:
+        p.add("VALUE_INVALID", "partner_id", f"退货往来单位须与原单 {source['number']} 相同",
+              f"a return goes to the partner of its original {source['number']}")
     by_no = {ln["line_no"]: ln for ln in source["lines"]}
-    done = uow.purchasing.returned(source["id"])
+    done = dict(uow.purchasing.returned(source["id"]))
+    for ln in (editing or {}).get("lines", ()):
+        if ln.get("source_line_no") in done:
+            done[ln["source_line_no"]] -= ln["qty_base"]
     asked: dict[int, Decimal] = {}
     for i, row in enumerate(rows):
-        no = row["source_line_no"]
-        orig = by_no.get(no) if no is not None else None
-        if orig is None or orig["product_id"] != row["product_id"]:
-            p.add("VALUE_INVALID", f"lines[{i}].source_line_no", f"第{i + 1}行不对应原单的明细行",
-                  f"line {i + 1} does not match a line of the original")
+        orig = _source_line(p, i, row, source, by_no)
+        if orig is None:
             continue
+        no = row["source_line_no"] = orig["line_no"]
+        if orig["lot_id"] and row["lot_id"] not in (NO_LOT, orig["lot_id"]):
+            p.add("VALUE_INVALID", f"lines[{i}].lot_id", f"第{i + 1}行批次与原单第{no}行不同",
+                  f"line {i + 1}: the lot differs from line {no} of the original")
+        row["lot_id"] = row["lot_id"] or orig["lot_id"]
+        if row["unit_price"] is None:
+            row["unit_price"] = orig["unit_price"]
         asked[no] = asked.get(no, ZERO) + row["qty_base"]
         left = orig["qty_base"] - done.get(no, ZERO)
         if asked[no] > left:
@@ -138,6 +171,30 @@ def _check_return(uow: UnitOfWork, inp: DraftInput, rows: list[dict[str, Any]], 
                   f"（原单 {orig['qty_base'].normalize()}，已退 {done.get(no, ZERO).normalize()}）",
                   f"line {i + 1}: returning {asked[no].normalize()} exceeds the {left.normalize()} left to return",
                   returnable=str(left))
+
+
+def _source_line(p: Problems, i: int, row: Mapping[str, Any], source: Mapping[str, Any],
+                 by_no: Mapping[int, Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    """The original's line a return line returns: the one it names, else its only line of that product."""
+    no = row["source_line_no"]
+    if no is not None:
+        orig = by_no.get(no)
+        if orig is not None and orig["product_id"] == row["product_id"]:
+            return orig
+        p.add("VALUE_INVALID", f"lines[{i}].source_line_no", f"第{i + 1}行不对应原单 {source['number']} 的第{no}行商品",
+              f"line {i + 1} does not match line {no} of the original {source['number']}")
+        return None
+    same = [ln for ln in source["lines"] if ln["product_id"] == row["product_id"] and ln["qty_base"] > 0]
+    if len(same) == 1:
+        return same[0]
+    if not same:
+        p.add("VALUE_INVALID", f"lines[{i}].product_id", f"第{i + 1}行商品不在原单 {source['number']} 上，不能退货",
+              f"line {i + 1}: the product is not on the original {source['number']}; it cannot be returned")
+    else:
+        nos = "、".join(str(ln["line_no"]) for ln in same)
+        p.add("VALUE_REQUIRED", f"lines[{i}].source_line_no", f"第{i + 1}行商品在原单第{nos}行都有，请选择退哪一行",
+              f"line {i + 1}: the product is on lines {nos} of the original; choose the line returned")
+    return None
 
 
 def _line(p: Problems, i: int, ln: LineInput, inp: DraftInput, units: Mapping[int, Any],

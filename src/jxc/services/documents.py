@@ -26,7 +26,7 @@ from jxc.domain.permissions import doc_permission, holds
 from jxc.domain.settings import prefix_for
 from jxc.services import money, posting, purchasing, reserving
 from jxc.services.access import require, require_reauth
-from jxc.services.doc_rules import DraftInput, facts, resolve_movements, validate_draft
+from jxc.services.doc_rules import DraftInput, facts, resolve_movements, same_source, validate_draft
 from jxc.services.ports import AuditEntry, OutboxMessage, UnitOfWork
 from jxc.services.posting import Actor, PostingRequest
 
@@ -66,24 +66,32 @@ def _movements(uow: UnitOfWork, doc: Mapping[str, Any]) -> Any:
 
 def create_draft(f: UowFactory, inp: DraftInput, actor: Actor, now: datetime) -> int:
     """新建草稿 — validate, number, store; moves no stock."""
-    require(actor, doc_permission("create", inp.kind), inp.warehouse_id)
     with f() as uow:
-        if inp.idempotency_key:
-            existing = uow.documents.find_by_key(inp.idempotency_key)
-            if existing is not None:
-                return existing
-        lines = validate_draft(uow, inp, actor.permissions)
-        number = next_number(uow, inp.kind, now)
-        header = {**_header(inp, now), "number": number, "state": d.DocumentState.DRAFT.value,
-                  "source_document_id": inp.source_document_id,
-                  "idempotency_key": inp.idempotency_key, "created_by": actor.name, "created_at": now,
-                  "updated_by": actor.name, "updated_at": now, "version": 1, "approval_level": 0,
-                  "allow_negative": False}
-        doc_id = uow.documents.insert(header, lines)
-        _audit(uow, "create", doc_id, actor, now, None, {**header, "lines": len(lines)})
-        _event(uow, "created", {**header, "id": doc_id}, now)
+        doc_id = create_draft_in(uow, inp, actor, now)
         uow.commit()
         return doc_id
+
+
+def create_draft_in(uow: UnitOfWork, inp: DraftInput, actor: Actor, now: datetime) -> int:
+    """新建草稿 inside an open unit of work (a use case that makes and submits a document in one go).
+
+    With an idempotency key already used, the first document's id (nothing new is written)."""
+    require(actor, doc_permission("create", inp.kind), inp.warehouse_id)
+    if inp.idempotency_key:
+        existing = uow.documents.find_by_key(inp.idempotency_key)
+        if existing is not None:
+            return existing
+    lines = validate_draft(uow, inp, actor.permissions)
+    number = next_number(uow, inp.kind, now)
+    header = {**_header(inp, now), "number": number, "state": d.DocumentState.DRAFT.value,
+              "source_document_id": inp.source_document_id,
+              "idempotency_key": inp.idempotency_key, "created_by": actor.name, "created_at": now,
+              "updated_by": actor.name, "updated_at": now, "version": 1, "approval_level": 0,
+              "allow_negative": False}
+    doc_id = uow.documents.insert(header, lines)
+    _audit(uow, "create", doc_id, actor, now, None, {**header, "lines": len(lines)})
+    _event(uow, "created", {**header, "id": doc_id}, now)
+    return doc_id
 
 
 def next_number(uow: UnitOfWork, kind: d.DocumentKind, now: datetime) -> str:
@@ -108,7 +116,7 @@ def update_draft(f: UowFactory, doc_id: int, inp: DraftInput, expected_version: 
         d.transition(d.DocumentState(doc["state"]), A.EDIT)
         if inp.kind.value != doc["kind"]:
             raise DomainError("VALUE_INVALID", "不能修改单据类型", "the document kind cannot change", field="kind")
-        lines = validate_draft(uow, inp, actor.permissions)
+        lines = validate_draft(uow, same_source(doc, inp), actor.permissions, editing=doc)
         values = {**_header(inp, now), "updated_by": actor.name, "updated_at": now}
         uow.documents.update(doc_id, values, expected_version)
         uow.documents.replace_lines(doc_id, lines)
@@ -133,25 +141,30 @@ def cancel_draft(f: UowFactory, doc_id: int, actor: Actor, now: datetime, reason
 def submit(f: UowFactory, doc_id: int, actor: Actor, now: datetime) -> d.DocumentState:
     """提交 — post now, or wait for the approvals the rules ask for (and say why)."""
     with f() as uow:
-        doc = _load(uow, doc_id)
-        kind = d.DocumentKind(doc["kind"])
-        require(actor, doc_permission("post", kind), doc["warehouse_id"])
-        d.transition(d.DocumentState(doc["state"]), A.SUBMIT)
-        movements = _movements(uow, doc)
-        plan = required_levels(uow.documents.rules(), facts(uow, doc, movements, now))
-        if not plan:
-            state = _post(uow, doc, movements, actor, now, allow_negative=False)
-        else:
-            state = d.DocumentState.PENDING_APPROVAL
-            plan_json = json.dumps([{"level": r.level, "role": r.role, "reasons": list(r.reasons)} for r in plan],
-                                   ensure_ascii=False)
-            uow.documents.update(doc_id, {"state": state.value, "approval_level": 1, "approval_plan": plan_json,
-                                          "submitted_at": now, "updated_by": actor.name, "updated_at": now}, None)
-            _audit(uow, "submit", doc_id, actor, now, {"state": doc["state"]},
-                   {"state": state.value, "approval_plan": plan_json})
-            _event(uow, "submitted", doc, now, state=state.value, approver_role=plan[0].role)
+        state = submit_in(uow, doc_id, actor, now)
         uow.commit()
         return state
+
+
+def submit_in(uow: UnitOfWork, doc_id: int, actor: Actor, now: datetime) -> d.DocumentState:
+    """提交 inside an open unit of work: posted, or pending approval with the plan and its reasons."""
+    doc = _load(uow, doc_id)
+    kind = d.DocumentKind(doc["kind"])
+    require(actor, doc_permission("post", kind), doc["warehouse_id"])
+    d.transition(d.DocumentState(doc["state"]), A.SUBMIT)
+    movements = _movements(uow, doc)
+    plan = required_levels(uow.documents.rules(), facts(uow, doc, movements, now))
+    if not plan:
+        return _post(uow, doc, movements, actor, now, allow_negative=False)
+    state = d.DocumentState.PENDING_APPROVAL
+    plan_json = json.dumps([{"level": r.level, "role": r.role, "reasons": list(r.reasons)} for r in plan],
+                           ensure_ascii=False)
+    uow.documents.update(doc_id, {"state": state.value, "approval_level": 1, "approval_plan": plan_json,
+                                  "submitted_at": now, "updated_by": actor.name, "updated_at": now}, None)
+    _audit(uow, "submit", doc_id, actor, now, {"state": doc["state"]},
+           {"state": state.value, "approval_plan": plan_json})
+    _event(uow, "submitted", doc, now, state=state.value, approver_role=plan[0].role)
+    return state
 
 
 def _post(uow: UnitOfWork, doc: dict[str, Any], movements: Any, actor: Actor, now: datetime,

@@ -13,7 +13,8 @@ Guarantees:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -32,6 +33,7 @@ UowFactory = Callable[[], UnitOfWork]
 PREFIX = {"sales": "XSDD", "purchase": "CGDD"}
 ROLE = {"sales": "customer", "purchase": "supplier"}
 PERMISSION = {"sales": "document.create.sales_delivery", "purchase": "document.create.purchase_receipt"}
+SHORT = frozenset({"STOCK_INSUFFICIENT", "STOCK_RESERVED"})  # refusals about one product's stock
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,8 @@ def receive(f: UowFactory, order_id: int, quantities: Mapping[int, Any] | None, 
 
 def _fulfil(f: UowFactory, order_id: int, quantities: Mapping[int, Any] | None, actor: Actor, now: datetime,
             kind: str, lots: Mapping[int, int] | None = None) -> int:
+    """The delivery / receipt made, submitted and (unless a rule asks for approval) posted in one
+    transaction: a refusal (stock short, a bad quantity) leaves no draft behind."""
     with f() as uow:
         order = _load(uow, order_id)
         if order["kind"] != kind or order["state"] not in ("confirmed", "partial"):
@@ -157,7 +161,7 @@ def _fulfil(f: UowFactory, order_id: int, quantities: Mapping[int, Any] | None, 
         by_no = {ln["line_no"]: ln for ln in order["lines"]}
         wanted = quantities if quantities is not None else {
             n: ln["qty_base"] - ln["qty_done"] for n, ln in by_no.items() if ln["qty_base"] > ln["qty_done"]}
-        lines, p = [], Problems()
+        lines, fields, p = [], {}, Problems()
         for no, raw in sorted(wanted.items()):
             ln = by_no.get(no)
             qty = to_decimal(raw, f"quantities[{no}]")
@@ -170,6 +174,7 @@ def _fulfil(f: UowFactory, order_id: int, quantities: Mapping[int, Any] | None, 
                       f"第{no}行 {qty.normalize()} 超过未完成数量 {left.normalize()}",
                       f"line {no}: {qty.normalize()} exceeds the {left.normalize()} outstanding", limit=str(left))
                 continue
+            fields.setdefault(ln["product_id"], (no, f"quantities[{no}]"))
             rid = ln["reservation_id"] if kind == "sales" else None
             held = _reservation_left(uow, rid)
             reserved_part = min(qty, held)
@@ -180,11 +185,29 @@ def _fulfil(f: UowFactory, order_id: int, quantities: Mapping[int, Any] | None, 
                 lines.append(LineInput(ln["product_id"], qty - reserved_part, unit_price=_price(ln),
                                        order_line_id=ln["id"], lot_id=(lots or {}).get(no, 0)))
         p.raise_if_any()
-    doc_kind = K.SALES_DELIVERY if kind == "sales" else K.PURCHASE_RECEIPT
-    doc = docs.create_draft(f, DraftInput(doc_kind, order["warehouse_id"], tuple(lines), partner_id=order["partner_id"],
-                                          remark=f"按订单 {order['number']}"), actor, now)
-    docs.submit(f, doc, actor, now)
-    return doc
+        doc_kind = K.SALES_DELIVERY if kind == "sales" else K.PURCHASE_RECEIPT
+        with _at_line(fields):
+            doc = docs.create_draft_in(uow, DraftInput(doc_kind, order["warehouse_id"], tuple(lines),
+                                                       partner_id=order["partner_id"],
+                                                       remark=f"按订单 {order['number']}"), actor, now)
+            docs.submit_in(uow, doc, actor, now)
+        uow.commit()
+        return doc
+
+
+@contextmanager
+def _at_line(fields: Mapping[int, tuple[int, str]]) -> Iterator[None]:
+    """A stock refusal names the line it is about: {product_id: (line number, field)}."""
+    try:
+        yield
+    except DomainError as exc:
+        d = exc.details or {}
+        pid = d.get("product_id", (d.get("buckets") or [{}])[0].get("product_id"))
+        if exc.code not in SHORT or pid not in fields:
+            raise
+        n, name = fields[pid]
+        raise type(exc)(exc.code, f"第{n}行：{exc.message_zh}", f"line {n}: {exc.message_en}", field=name,
+                        details=d) from exc
 
 
 def _price(ln: Mapping[str, Any]) -> str | None:
@@ -250,35 +273,99 @@ class QuickSaleInput:
 
 
 def quick_sale(f: UowFactory, inp: QuickSaleInput, actor: Actor, now: datetime) -> dict[str, Any]:
-    """开单 — price each line (价格表 when none is entered), create the sales delivery and submit it.
+    """开单 — price each line (价格表 when none is entered), create the sales delivery and submit it,
+    in one transaction.
 
     Stock is checked and lots are picked FEFO by the posting, exactly as for any delivery; reserved stock
-    stays with its orders (I4). Returns the delivery with each line's price source. When the delivery
-    cannot post (not enough stock) it is cancelled with that reason and the error is raised, so a failed
-    counter sale leaves no draft behind; a rule that asks for approval leaves it pending.
+    stays with its orders (I4); a customer with a credit limit is checked like a confirmed order. The sale
+    either posts (with its receivable), or — when an approval rule catches it — is pending approval; a
+    refusal (stock short, credit limit) leaves nothing behind. Returns the delivery with each line's
+    price source. The same ``idempotency_key`` returns the first sale (``replayed``) and writes nothing (I7).
     """
-    priced, sources = [], []
-    with f() as uow:
-        for i, ln in enumerate(inp.lines):
-            src = None
-            if ln.unit_price in (None, "") and ln.product_id in uow.documents.units({ln.product_id}):
-                src = pricing.resolve_in(uow, pricing.PriceQuery(ln.product_id, ln.unit, inp.partner_id,
-                                                                 inp.channel, inp.member), now)
-            sources.append({"line_no": i + 1, "entered": ln.unit_price not in (None, ""),
-                            "source": None if src is None else src["source"]})
-            priced.append(LineInput(ln.product_id, ln.qty, ln.unit,
-                                    unit_price=ln.unit_price if src is None else src["unit_price"]))
-    doc = docs.create_draft(f, DraftInput(K.SALES_DELIVERY, inp.warehouse_id, tuple(priced), partner_id=inp.partner_id,
-                                          remark=inp.remark or "开单", idempotency_key=inp.idempotency_key), actor, now)
-    current = docs.get(f, doc)
-    if current["state"] == "draft":
-        try:
-            docs.submit(f, doc, actor, now)
-        except DomainError as exc:
-            docs.cancel_draft(f, doc, actor, now, reason=f"开单未成功 {exc.code}")
+    key, fields = inp.idempotency_key, {ln.product_id: (i + 1, f"lines[{i}].qty") for i, ln in enumerate(inp.lines)}
+    first = None
+    try:
+        with f() as uow:
+            first = uow.documents.find_by_key(key) if key else None
+            if first is None:
+                priced, sources = _priced(uow, inp, now)
+                with _at_line(fields):
+                    doc = docs.create_draft_in(uow, DraftInput(
+                        K.SALES_DELIVERY, inp.warehouse_id, tuple(priced), partner_id=inp.partner_id,
+                        remark=inp.remark or "开单", idempotency_key=key), actor, now)
+                    _check_credit(uow, doc, actor, now)
+                    docs.submit_in(uow, doc, actor, now)
+                uow.commit()
+    except Conflict as exc:
+        if exc.code != "IDEMPOTENCY_IN_PROGRESS" or not key:
             raise
+        first = exc.details["document_id"]  # a concurrent retry committed the sale first
+    if first is not None:
+        return _replay(f, first, inp, now)
     out = docs.get(f, doc)
     out["price_sources"] = sources
+    return out
+
+
+def _priced(uow: UnitOfWork, inp: QuickSaleInput, now: datetime) -> tuple[list[LineInput], list[dict[str, Any]]]:
+    """Each line with its price (entered, else the price list's) and where that price came from."""
+    priced, sources = [], []
+    units = uow.documents.units({ln.product_id for ln in inp.lines})
+    for i, ln in enumerate(inp.lines):
+        src = None
+        if ln.unit_price in (None, "") and ln.product_id in units:
+            src = pricing.resolve_in(uow, pricing.PriceQuery(ln.product_id, ln.unit, inp.partner_id,
+                                                             inp.channel, inp.member), now)
+        sources.append({"line_no": i + 1, "entered": ln.unit_price not in (None, ""),
+                        "source": None if src is None else src["source"], "price_base": src and src["unit_price_base"]})
+        priced.append(LineInput(ln.product_id, ln.qty, ln.unit,
+                                unit_price=ln.unit_price if src is None else src["unit_price"]))
+    return priced, sources
+
+
+def _check_credit(uow: UnitOfWork, doc_id: int, actor: Actor, now: datetime) -> None:
+    """信用额度 — a counter sale on account is held to the customer's limit like a confirmed order."""
+    doc = uow.documents.get(doc_id)
+    assert doc is not None
+    if doc["partner_id"] is None:
+        return
+    try:
+        money.check_credit(uow, {"id": 0, "kind": "sales", "partner_id": doc["partner_id"], "lines": doc["lines"]},
+                           actor, now)
+    except Conflict as exc:
+        if exc.code != "CREDIT_LIMIT_EXCEEDED":
+            raise
+        d = exc.details
+        raise Conflict(exc.code,
+                       f"超出信用额度：未收款 {d['owed']} + 本次开单 {d['order_value']} = {d['exposure']}，"
+                       f"额度 {d['credit_limit']}；请先收款，或改开销售订单由有“信用超额审批”权限的人批准",
+                       f"credit limit exceeded: owed {d['owed']} + this sale {d['order_value']} = {d['exposure']}, "
+                       f"limit {d['credit_limit']}; collect payment first, or make a sales order and have someone "
+                       "with sales.credit_override approve it", field="partner_id", details=d) from None
+
+
+def _replay(f: UowFactory, doc_id: int, inp: QuickSaleInput, now: datetime) -> dict[str, Any]:
+    """The first sale under this key; a different sale under the same key is refused (IDEMPOTENCY_MISMATCH).
+
+    Price sources are worked out again and kept only where they still give the price the sale was made at."""
+    out = docs.get(f, doc_id)
+    try:
+        asked = [(ln.product_id, to_decimal(ln.qty, "qty")) for ln in inp.lines]
+    except DomainError:
+        asked = []
+    if (out["kind"], out["warehouse_id"], out["partner_id"]) != (K.SALES_DELIVERY.value, inp.warehouse_id,
+                                                                  inp.partner_id) \
+            or asked != [(ln["product_id"], ln["qty"]) for ln in out["lines"]]:
+        raise DomainError("IDEMPOTENCY_MISMATCH",
+                          f"幂等键 {inp.idempotency_key} 已用于另一笔开单（{out['number']}），请换一个新的键",
+                          f"idempotency key {inp.idempotency_key} was used for another sale ({out['number']}); "
+                          "use a new key", field="idempotency_key", details={"document_id": doc_id})
+    with f() as uow:
+        _, sources = _priced(uow, inp, now)
+    for src, ln in zip(sources, out["lines"], strict=True):
+        if src["source"] is not None and src["price_base"] != ln["unit_price"]:
+            src["source"] = None  # the price list changed since the sale
+    out["price_sources"], out["replayed"] = sources, True
     return out
 
 
@@ -315,9 +402,11 @@ def return_goods(f: UowFactory, source_document_id: int, quantities: Mapping[int
         if not quantities:
             p.add("POSTING_EMPTY", "quantities", "请填写退货数量", "enter what is returned")
         p.raise_if_any()
-    doc = docs.create_draft(f, DraftInput(kinds[source["kind"]], source["warehouse_id"], tuple(lines),
-                                          partner_id=source["partner_id"], reason_code=reason_code,
-                                          reason_text=reason_text, remark=f"退货 原单 {source['number']}",
-                                          source_document_id=source_document_id), actor, now)
-    docs.submit(f, doc, actor, now)
-    return doc
+        doc = docs.create_draft_in(uow, DraftInput(kinds[source["kind"]], source["warehouse_id"], tuple(lines),
+                                                   partner_id=source["partner_id"], reason_code=reason_code,
+                                                   reason_text=reason_text, remark=f"退货 原单 {source['number']}",
+                                                   source_document_id=source_document_id), actor, now)
+        with _at_line({ln.product_id: (ln.source_line_no or 0, f"quantities[{ln.source_line_no}]") for ln in lines}):
+            docs.submit_in(uow, doc, actor, now)
+        uow.commit()
+        return doc

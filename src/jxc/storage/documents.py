@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 
 from jxc.domain.approvals import Rule
 from jxc.domain.documents import DocumentKind, Places
@@ -76,7 +77,23 @@ class SqlDocumentRepository:
         return self.conn.execute(stmt).scalar_one()
 
     def insert(self, header: Mapping[str, Any], lines: Sequence[Mapping[str, Any]]) -> int:
-        doc_id = self.conn.execute(documents.insert().returning(documents.c.id), dict(header)).scalar_one()
+        """A new document; one whose idempotency key a concurrent transaction committed first is refused
+        (IDEMPOTENCY_IN_PROGRESS, with that document's id) — the caller returns the first one."""
+        key = header.get("idempotency_key")
+        add = documents.insert().returning(documents.c.id)
+        try:
+            if key:
+                with self.conn.begin_nested():  # a savepoint: the transaction survives to read the first
+                    doc_id = self.conn.execute(add, dict(header)).scalar_one()
+            else:
+                doc_id = self.conn.execute(add, dict(header)).scalar_one()
+        except IntegrityError:
+            first = self.find_by_key(key) if key else None
+            if first is None:
+                raise
+            raise Conflict("IDEMPOTENCY_IN_PROGRESS", f"幂等键 {key} 已被同时进行的另一请求使用，请查看该单据",
+                           f"idempotency key {key} was taken by a concurrent request; see that document",
+                           field="idempotency_key", details={"document_id": first}) from None
         self._insert_lines(doc_id, lines)
         return doc_id
 

@@ -3,15 +3,16 @@ price resolution and price lists, supplier terms, purchase suggestions, supplier
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Header, Query, Request
 from pydantic import BaseModel, Field
 
 from jxc.domain.errors import DomainError, Forbidden
 from jxc.interfaces.api import pagination as pg
-from jxc.interfaces.api.deps import CurrentActor, JxcApp
+from jxc.interfaces.api.deps import SESSION_COOKIE, CurrentActor, JxcApp, credential, scope_of
 from jxc.interfaces.api.render import plain
 from jxc.services import documents as docs
 from jxc.services import pricing, purchasing, reports, trade
@@ -167,11 +168,18 @@ def close(order_id: pg.Id, body: CloseIn, actor: CurrentActor, app: JxcApp) -> d
 
 
 @router.post("/quick-sales", status_code=201, tags=["orders"])
-def quick_sale(body: QuickSaleIn, actor: CurrentActor, app: JxcApp) -> dict[str, Any]:
-    """开单 — order and delivery in one step (counter trade); returns the delivery with price sources.
-    Send `Idempotency-Key` from a till: a retry returns the first sale."""
+def quick_sale(body: QuickSaleIn, request: Request, actor: CurrentActor, app: JxcApp,
+               idempotency_key: Annotated[str | None, Header(max_length=200)] = None) -> dict[str, Any]:
+    """开单 — priced, delivered and posted in one transaction (counter trade); returns the delivery with
+    price sources, or `pending_approval` when a rule asks for it. Send `Idempotency-Key` from a till: a
+    retry returns the first sale, even when the first answer never arrived."""
+    key = None
+    if idempotency_key:  # the documents table's key is global: make it the caller's own
+        raw = credential({"authorization": request.headers.get("authorization", "")},
+                         request.cookies.get(SESSION_COOKIE)) or actor.name
+        key = "api:" + hashlib.sha256(f"{scope_of(raw)}\n{idempotency_key}".encode()).hexdigest()
     inp = trade.QuickSaleInput(body.warehouse_id, tuple(_lines(body.lines)), body.partner_id, body.channel,
-                               body.member, remark=body.remark)
+                               body.member, idempotency_key=key, remark=body.remark)
     return plain(trade.quick_sale(app.uow_factory, inp, actor, app.clock.now()))
 
 
