@@ -225,3 +225,49 @@ def test_an_incoming_line_may_name_a_new_lot_with_its_production_date(web):
     lot = web.app.queries.page_records("lots", None, 1, lot_number="L-FORM-1")[0]
     assert lot["expires_on"] == NOW.date() + timedelta(days=21)
     assert sum(a.qty for a in web.app.queries.balances(product_id=web.world.milk, lot_id=lot["id"]).values()) == 6
+
+
+def test_a_rejected_return_edited_on_the_form_keeps_its_original_line_cost_and_limit(web):
+    """The edit form carries the return's original and each line's original line (it used to drop them)."""
+    from decimal import Decimal as D
+
+    from jxc.domain.approvals import Rule
+    from jxc.domain.documents import DocumentKind as K
+    from jxc.services import trade
+    from jxc.services.doc_rules import DraftInput, LineInput
+
+    f, boss = web.app.uow_factory, replace(web.actor("laoban"), reauthenticated=True)
+    cus = masterdata.create(f, "partners", {"code": "C1", "name": "幸福里餐馆", "role": "customer"}, SYSTEM, NOW)
+    admin.add_rule(f, Rule("销售退货需老板审批", ("owner",), kind=K.SALES_RETURN), boss, NOW)
+    web.receive(web.world.rice, "10")  # at 3
+    sold = (trade.OrderLineInput(web.world.rice, "4", unit_price="15"),)
+    sale = trade.quick_sale(f, trade.QuickSaleInput(web.world.wh, sold, partner_id=cus), web.actor("liu"), NOW)
+    dearer = documents.create_draft(f, DraftInput(K.PURCHASE_RECEIPT, web.world.wh, (
+        LineInput(web.world.rice, "10", unit_price="9"),)), web.actor("zhang"), NOW)
+    documents.submit(f, dearer, web.actor("zhang"), NOW)  # average now (6 × 3 + 90) / 16
+    ret = trade.return_goods(f, sale["id"], {1: "3"}, web.actor("liu"), NOW, reason_text="包装破损")
+    documents.reject(f, ret, boss, NOW, comment="只退 2 袋")
+    c = web.login("liu")
+    form = c.get(f"/documents/{ret}?edit=1").text
+    assert f'name="source_document_id" value="{sale["id"]}"' in form and sale["number"] in form
+    assert re.search(r'name="lines-0-source_line_no"[^>]*>\s*<option value="">[^<]*</option>\s*'
+                     r'<option value="1" selected', form)
+    fields = {"kind": "sales_return", "warehouse_id": str(web.world.wh), "partner_id": str(cus), "version": "3",
+              "reason_text": "包装破损", "source_document_id": str(sale["id"]),
+              "lines-0-product_id": str(web.world.rice), "lines-0-qty": "5", "lines-0-unit": "袋",
+              "lines-0-unit_price": "15", "lines-0-source_line_no": "1"}
+    version = re.search(r'name="version" value="(\d+)"', form).group(1)
+    r = c.post(f"/documents/{ret}", data=_form(c, **{**fields, "version": version}))
+    assert r.status_code == 422 and re.search(r'id="lines-0-qty-error">[^<]*超过可退数量 4', r.text)
+    r = c.post(f"/documents/{ret}", data=_form(c, **{**fields, "version": version, "lines-0-qty": "2",
+                                                     "lines-1-product_id": str(web.world.eggs), "lines-1-qty": "1",
+                                                     "lines-1-unit": "个"}))
+    assert r.status_code == 422 and re.search(r'id="lines-1-product_id-error">[^<]*不在原单', r.text)
+    r = c.post(f"/documents/{ret}", data=_form(c, **{**fields, "version": version, "lines-0-qty": "2",
+                                                     "then": "submit"}), follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].endswith("?done=pending")
+    line = documents.get(f, ret)["lines"][0]
+    assert (line["source_line_no"], line["qty_base"]) == (1, D(2))
+    assert documents.approve(f, ret, boss, NOW).value == "posted"
+    held = web.app.queries.balances(product_id=web.world.rice, warehouse_id=web.world.wh).values()
+    assert (sum(a.qty for a in held), sum(a.value for a in held)) == (D(18), D(114))  # 108 + 2 × 3, not × 6.75

@@ -257,3 +257,31 @@ def test_a_flagged_chat_line_waits_for_a_decision_and_a_picked_alternative_is_re
     assert [(ln["product_id"], ln["qty_base"]) for ln in trade.get_order(f, oid)["lines"]] == [(big, D(2))]
     again = c.post("/orders/chat", data=form).text  # the same words now match 大白菜 by themselves
     assert 'data-chat-line="1" class="placed"' in again and "大白菜" in again
+
+
+def test_receiving_a_lot_tracked_line_on_the_order_page_names_its_lot_and_expiry(web):
+    """Like the phone's receiving page: a lot number (found or made) and its dates, per lot-tracked line."""
+    _cus, sup = _partners(web)
+    f = web.app.uow_factory
+    oid = trade.create_order(f, "purchase", sup, web.world.wh, [
+        trade.OrderLineInput(web.world.rice, "2", unit_price="30"),
+        trade.OrderLineInput(web.world.milk, "6", unit_price="3")], web.actor("laoban"), NOW)
+    trade.confirm_order(f, oid, web.actor("laoban"), NOW)
+    c = web.login("zhang")
+    page = c.get(f"/orders/{oid}").text
+    assert 'id="lot-2"' in page and 'id="expires-2"' in page and 'id="lot-1"' not in page  # rice is not tracked
+    act = {"csrf_token": csrf_of(page), "action": "receive", "qty-1": "2", "qty-2": "5"}
+    r = c.post(f"/orders/{oid}/act", data=act)
+    assert r.status_code == 422 and re.search(r'id="lot-2-error" role="alert">第2行商品 P001 需要批次', r.text)
+    assert 'id="qty-2" value="5"' in r.text  # what was typed stays
+    r = c.post(f"/orders/{oid}/act", data={**act, "lot-2": "L-WEB-1", "produced-2": "2026-11-01",
+                                           "expires-2": "2026-10-01"})
+    assert r.status_code == 422 and 'id="expires-2-error"' in r.text and "到期日不能早于生产日期" in r.text
+    assert web.app.queries.page_records("lots", None, 1, lot_number="L-WEB-1") == []  # nothing received
+    r = c.post(f"/orders/{oid}/act", data={**act, "lot-2": "L-WEB-1", "expires-2": "2026-12-31"},
+               follow_redirects=False)
+    assert r.status_code == 303
+    lot = web.app.queries.page_records("lots", None, 1, lot_number="L-WEB-1")[0]
+    assert str(lot["expires_on"]) == "2026-12-31"
+    assert sum(a.qty for a in web.app.queries.balances(product_id=web.world.milk, lot_id=lot["id"]).values()) == 5
+    assert [ln["qty_done"] for ln in trade.get_order(f, oid)["lines"]] == [D(2), D(5)]

@@ -96,3 +96,21 @@ def test_reports_page_is_english_for_an_english_viewer(web):
             html = html.replace(w, "")
         text = re.sub(r"<[^>]+>", "", html)
         assert not re.findall(r"\S*[\u4e00-\u9fff]\S*", text), (name, re.findall(r"\S*[\u4e00-\u9fff]\S*", text))
+
+
+def test_report_filters_pick_partner_and_product_by_name_code_or_pinyin_not_by_id(web):
+    cus, sup = _shop(web)
+    c = web.login("laoban")
+    page = c.get("/reports").text
+    assert 'data-picker-url="/partners/search"' in page and 'data-picker-url="/products/search"' in page
+    assert 'name="product_id" value="" data-pick-value' in page  # the id travels hidden; nobody types it
+    for q in ("xflcg", "幸福", "c1"):  # pinyin initials, name, code (any case)
+        hits = c.get("/partners/search", params={"q": q}).text
+        assert f'data-pick-id="{cus}"' in hits and f'data-pick-id="{sup}"' not in hits, q
+    assert "没有找到“zzz”" in c.get("/partners/search", params={"q": "zzz"}).text
+    assert f'data-add-product="{web.world.rice}"' in c.get("/products/search", params={"q": "dbdm"}).text
+    picked = c.get("/reports", params={"report": "sales_summary", "by": "product", "partner_id": cus,
+                                       "product_id": web.world.rice}).text
+    assert re.search(r'id="partner_id-q" type="search" value="C1 幸福里餐馆"', picked)
+    assert re.search(r'id="product_id-q" type="search" value="P002 东北大米"', picked)
+    assert _cells(picked, "amount") == ["¥500.00"]  # rice only, that customer's

@@ -10,6 +10,7 @@ Guarantees:
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -34,6 +35,34 @@ def product_row(app: Any, p: dict[str, Any]) -> dict[str, Any]:
             "tracking": p["tracking"], "base_unit": p["base_unit"],
             "units": [p["base_unit"], *(c["unit"] for c in convs)],
             "factors": {c["unit"]: c["factor"] for c in convs}}
+
+
+def line_product(app: Any, product_id: Any) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    """A form line's product as typed (an id in text): the product, and its row with units —
+    a "?" row without units when there is no such product (the form shows it; saving refuses it)."""
+    text = str(product_id or "").strip()
+    pid = int(text) if text.isdigit() and int(text) < 2**31 else 0
+    p = product(app, pid) if pid else None
+    if p is None:
+        return None, {"id": pid, "code": "?", "name": "?", "spec": "", "units": [], "tracking": "none"}
+    return p, product_row(app, p)
+
+
+def form_lines(data: Mapping[str, str], fields: Iterable[str], limit: int) -> list[dict[str, str]]:
+    """明细行表单 — the `lines-<i>-<field>` inputs of a line form (scan.js numbers them from 0 without
+    gaps) as one dict of stripped texts per line, at most ``limit`` lines."""
+    names = tuple(fields)
+    lines = []
+    for i in range(limit):
+        if f"lines-{i}-product_id" not in data:
+            break
+        lines.append({k: data.get(f"lines-{i}-{k}", "").strip() for k in names})
+    return lines
+
+
+def by_id(app: Any, table: str) -> dict[int, dict[str, Any]]:
+    """Every row of a small master table (warehouses, partners) by id, for names on a page."""
+    return {r["id"]: r for r in app.queries.page_records(table, None, 20_000)}
 
 
 def search_products(app: Any, q: str, limit: int = SEARCH_LIMIT) -> list[dict[str, Any]]:

@@ -23,7 +23,7 @@ from jxc.domain.errors import DomainError, Problems
 from jxc.domain.permissions import holds
 from jxc.interfaces.api.deps import jxc
 from jxc.interfaces.web import doc_views as dv
-from jxc.interfaces.web import views
+from jxc.interfaces.web import lot_entry, views
 from jxc.interfaces.web.i18n import gettext_for
 from jxc.interfaces.web.routes import Form, Page
 from jxc.interfaces.web.web_common import (
@@ -34,13 +34,16 @@ from jxc.interfaces.web.web_common import (
     pick,
     render,
 )
-from jxc.services import documents, masterdata, users
-from jxc.services.doc_rules import REASON_GROUP, DraftInput, LineInput
+from jxc.services import documents, users
+from jxc.services.doc_rules import REASON_GROUP, RETURNS, DraftInput, LineInput
 
 router = APIRouter(include_in_schema=False)
 MAX_LINES = 500
 LINE_FIELDS = ("product_id", "qty", "unit", "lot_id", "unit_price", "location_id", "role", "to_status", "remark",
-               "lot_number", "lot_produced")
+               "lot_number", "lot_produced", "source_line_no")
+HEADER_FIELDS = ("warehouse_id", "to_warehouse_id", "partner_id", "reason_code", "reason_text", "remark", "version",
+                 "source_document_id")
+IDS = ("warehouse_id", "to_warehouse_id", "partner_id", "version", "source_document_id")
 
 
 def _today(app: Any) -> Any:
@@ -77,17 +80,13 @@ def approvals(request: Request, v: Page) -> Response:
 
 # ── one document ─────────────────────────────────────────────────────────────
 
-def _names(app: Any, table: str) -> dict[int, dict[str, Any]]:
-    return {r["id"]: r for r in app.queries.page_records(table, None, 20_000)}
-
-
 def _detail(app: Any, doc: dict[str, Any]) -> dict[str, Any]:
     """A document with product, lot, location and partner names for its page or card."""
     pids = {ln["product_id"] for ln in doc["lines"]}
     products = {pid: dv.product(app, pid) or {} for pid in pids}
     lots = {ln["lot_id"]: (app.queries.page_records("lots", None, 1, id=ln["lot_id"]) or [{}])[0]
             for ln in doc["lines"] if ln["lot_id"]}
-    whs = _names(app, "warehouses")
+    whs = dv.by_id(app, "warehouses")
     partner = (app.queries.page_records("partners", None, 1, id=doc["partner_id"]) or [{}])[0] \
         if doc.get("partner_id") else {}
     lines = [dict(ln, product=products.get(ln["product_id"], {}), lot=lots.get(ln["lot_id"], {}))
@@ -112,7 +111,23 @@ def _form_context(request: Request, v: Any, kind: d.DocumentKind, header: dict[s
     return {"viewer": v, "kind": kind, "info": info, "header": header, "lines": lines, "reasons": reasons,
             "partners": partners, "warehouses": dv.choices(app, v.actor)["warehouses"], "locations": locations,
             "may_link": holds(v.actor.permissions, "masterdata.edit"), "errors": {}, "general": [],
-            "roles": _roles(kind), "may_post": dv.may(v.actor, "post", kind, wid), **extra}
+            "roles": _roles(kind), "may_post": dv.may(v.actor, "post", kind, wid),
+            **_source(app, header.get("source_document_id")), **extra}
+
+
+def _source(app: Any, source_id: int | None) -> dict[str, Any]:
+    """退货原单 — the original a return is tied to and its lines, for each line's "original line" choice."""
+    if not source_id:
+        return {"source": None, "source_lines": []}
+    try:
+        doc = documents.get(app.uow_factory, source_id)
+    except DomainError:
+        return {"source": None, "source_lines": []}
+    products = {pid: dv.product(app, pid) or {} for pid in {ln["product_id"] for ln in doc["lines"]}}
+    lines = [{"no": ln["line_no"], "product_id": ln["product_id"], "qty": ln["qty_base"],
+              "code": products[ln["product_id"]].get("code", ""), "name": products[ln["product_id"]].get("name", ""),
+              "unit": products[ln["product_id"]].get("base_unit", "")} for ln in doc["lines"]]
+    return {"source": {"id": doc["id"], "number": doc["number"]}, "source_lines": lines}
 
 
 def _roles(kind: d.DocumentKind) -> tuple[str, ...]:
@@ -125,9 +140,8 @@ def _roles(kind: d.DocumentKind) -> tuple[str, ...]:
 
 def _line_view(app: Any, kind: d.DocumentKind, warehouse_id: int | None, raw: dict[str, Any]) -> dict[str, Any]:
     """A line for the form: what was typed plus the product, its units and its lots (FEFO when outgoing)."""
-    pid = int(raw["product_id"]) if str(raw.get("product_id", "")).isdigit() else 0
-    p = dv.product(app, pid) if pid else None
-    row = dv.product_row(app, p) if p else {"id": pid, "code": "?", "name": "?", "units": [], "tracking": "none"}
+    p, row = dv.line_product(app, raw.get("product_id"))
+    pid = row["id"]
     lots: list[Any] = []
     outgoing = kind in (d.DocumentKind.SALES_DELIVERY, d.DocumentKind.TRANSFER, d.DocumentKind.SCRAP,
                         d.DocumentKind.PURCHASE_RETURN, d.DocumentKind.PRODUCTION_ISSUE)
@@ -160,16 +174,10 @@ def new_document(request: Request, v: Page, kind: str = "") -> Response:
 
 
 def _parse(data: dict[str, str]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    header = {k: data.get(k, "").strip() for k in ("warehouse_id", "to_warehouse_id", "partner_id", "reason_code",
-                                                    "reason_text", "remark", "version")}
-    for k in ("warehouse_id", "to_warehouse_id", "partner_id", "version"):
+    header = {k: data.get(k, "").strip() for k in HEADER_FIELDS}
+    for k in IDS:
         header[k] = int(header[k]) if header[k].isdigit() and int(header[k]) < 2**31 else None
-    lines = []
-    for i in range(MAX_LINES):
-        if f"lines-{i}-product_id" not in data:
-            break
-        lines.append({k: data.get(f"lines-{i}-{k}", "").strip() for k in LINE_FIELDS})
-    return header, lines
+    return header, dv.form_lines(data, LINE_FIELDS, MAX_LINES)
 
 
 def _draft(kind: d.DocumentKind, header: dict[str, Any], lines: list[dict[str, Any]]) -> DraftInput:
@@ -178,34 +186,29 @@ def _draft(kind: d.DocumentKind, header: dict[str, Any], lines: list[dict[str, A
 
     out = tuple(LineInput(num(ln["product_id"]) or 0, ln["qty"], ln["unit"] or None, num(ln["lot_id"]) or 0,
                           ln["unit_price"] or None, num(ln["location_id"]), ln["role"],
-                          to_status=ln["to_status"] or None, remark=ln["remark"] or None)
+                          to_status=ln["to_status"] or None, remark=ln["remark"] or None,
+                          source_line_no=num(ln["source_line_no"]))
                 for ln in lines)
     return DraftInput(kind, header["warehouse_id"] or 0, out, partner_id=header["partner_id"],
                       to_warehouse_id=header["to_warehouse_id"], remark=header["remark"] or None,
-                      reason_code=header["reason_code"] or None, reason_text=header["reason_text"] or None)
+                      reason_code=header["reason_code"] or None, reason_text=header["reason_text"] or None,
+                      source_document_id=header["source_document_id"] if kind in RETURNS else None)
 
 
 def _new_lots(app: Any, actor: Any, lines: list[dict[str, Any]], now: Any) -> None:
     """A lot number typed on an incoming line: the product's lot of that number, or a new one
     (expiry from its production date and shelf life). Fills `lot_id` in place; problems raise once."""
-    from datetime import date
-
     p = Problems()
     for i, ln in enumerate(lines):
-        number = ln.get("lot_number", "")[:64]
+        number, produced = ln.get("lot_number", "")[:64], ln.get("lot_produced", "")
         if ln.get("lot_id") or not number or not ln["product_id"].isdigit():
             continue
-        pid = int(ln["product_id"])
-        found = app.queries.page_records("lots", None, 1, product_id=pid, lot_number=number)
-        if found:
-            ln["lot_id"] = str(found[0]["id"])
+        if produced and lot_entry.day(produced) is None:
+            p.add("VALUE_INVALID", f"lines[{i}].lot_id", f"第{i + 1}行生产日期无效", f"line {i + 1}: bad production date")
             continue
         try:
-            produced = date.fromisoformat(ln["lot_produced"]) if ln.get("lot_produced") else None
-            ln["lot_id"] = str(masterdata.create_lot(app.uow_factory, pid, number, actor, now, produced_on=produced))
+            ln["lot_id"] = str(lot_entry.lot_for(app, actor, int(ln["product_id"]), number, now, lot_entry.day(produced)))
             ln["lot_number"] = ""
-        except ValueError:
-            p.add("VALUE_INVALID", f"lines[{i}].lot_id", f"第{i + 1}行生产日期无效", f"line {i + 1}: bad production date")
         except DomainError as exc:
             p.add(exc.code, f"lines[{i}].lot_id", f"第{i + 1}行：{exc.message_zh}", f"line {i + 1}: {exc.message_en}")
     p.raise_if_any()
@@ -278,9 +281,7 @@ def show_document(request: Request, doc_id: int, v: Page, done: str = "", edit: 
                                "unit_price": views.line_price(ln),
                                "lot_id": str(ln["lot_id"] or "")})
                  for ln in doc["lines"]]
-        header = {k: doc.get(k) for k in ("warehouse_id", "to_warehouse_id", "partner_id", "reason_code",
-                                          "reason_text", "remark", "version")} | {"id": doc_id,
-                                                                                  "number": doc["number"]}
+        header = {k: doc.get(k) for k in HEADER_FIELDS} | {"id": doc_id, "number": doc["number"]}
         return render(request, "doc_form.html", **_form_context(request, v, kind, header, lines))
     return render(request, "doc_detail.html", viewer=v, doc=_detail(app, doc), buttons=buttons, done=done,
                   error=None, field_error={})

@@ -19,15 +19,15 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from jxc.domain import documents as d
-from jxc.domain.errors import DomainError, Problems
+from jxc.domain.errors import DomainError
 from jxc.domain.permissions import doc_permission, holds
 from jxc.interfaces.api.deps import jxc
 from jxc.interfaces.web import doc_views as dv
-from jxc.interfaces.web import views
+from jxc.interfaces.web import lot_entry, views
 from jxc.interfaces.web.i18n import gettext_for
 from jxc.interfaces.web.routes import Form, Page
 from jxc.interfaces.web.web_common import csrf_ok, csrf_refused, error_text, field_errors, render
-from jxc.services import documents, masterdata, trade, transfers
+from jxc.services import documents, trade, transfers
 
 router = APIRouter(include_in_schema=False)
 K = d.DocumentKind
@@ -149,7 +149,7 @@ def _fulfil(request: Request, order_id: int, data: dict[str, str], v: Any, kind:
         if not quantities:
             raise DomainError("POSTING_EMPTY", "请先扫码或输入数量", "scan or enter a quantity first", field="lines")
         if kind == "purchase":
-            lots = _receipt_lots(app, v, order_id, quantities, data, now)
+            lots = lot_entry.receipt_lots(app, v.actor, order_id, quantities, data, now, _today(app))
             doc_id = trade.receive(app.uow_factory, order_id, quantities, v.actor, now, lots=lots)
         else:
             doc_id = trade.deliver(app.uow_factory, order_id, quantities, v.actor, now)
@@ -160,45 +160,6 @@ def _fulfil(request: Request, order_id: int, data: dict[str, str], v: Any, kind:
                            typed=data, errors=errors, general=general)
     state = "posted" if documents.get(app.uow_factory, doc_id)["state"] == "posted" else "pending"
     return RedirectResponse(f"/documents/{doc_id}?done={state}", status_code=303)
-
-
-def _receipt_lots(app: Any, v: Any, order_id: int, quantities: dict[int, str], data: dict[str, str],
-                  now: Any) -> dict[int, int]:
-    """收货批次 — a typed (or scanned) lot number per lot-tracked line: found, or created with its dates."""
-    order = trade.get_order(app.uow_factory, order_id)
-    p = Problems()
-    out: dict[int, int] = {}
-    for ln in order["lines"]:
-        no = ln["line_no"]
-        if no not in quantities:
-            continue
-        product = dv.product(app, ln["product_id"]) or {}
-        if product.get("tracking", "none") == "none":
-            continue
-        number = data.get(f"lot-{no}", "").strip()[:64]
-        if not number:
-            p.add("LOT_REQUIRED", f"lot-{no}", f"第{no}行商品 {product.get('code')} 需要批次，请填写或扫描批次号",
-                  f"line {no}: {product.get('code')} is lot-tracked; enter or scan its lot")
-            continue
-        found = app.queries.page_records("lots", None, 1, product_id=ln["product_id"], lot_number=number)
-        if found:
-            out[no] = found[0]["id"]
-            continue
-        produced = _date(data.get(f"produced-{no}", "")) or _today(app)
-        try:
-            out[no] = masterdata.create_lot(app.uow_factory, ln["product_id"], number, v.actor, now,
-                                            produced_on=produced)
-        except DomainError as exc:
-            p.add(exc.code, f"lot-{no}", exc.message_zh, exc.message_en)
-    p.raise_if_any()
-    return out
-
-
-def _date(text: str) -> date | None:
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        return None
 
 
 # ── transfer receipt (签收) ───────────────────────────────────────────────────

@@ -23,6 +23,7 @@ from jxc.domain.errors import DomainError
 from jxc.domain.permissions import holds
 from jxc.interfaces.api.deps import jxc
 from jxc.interfaces.web import doc_views as dv
+from jxc.interfaces.web import lot_entry
 from jxc.interfaces.web.i18n import N_, gettext_for
 from jxc.interfaces.web.routes import Form, Page
 from jxc.interfaces.web.web_common import (
@@ -38,6 +39,7 @@ from jxc.services import money, pricing, purchasing, trade
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
 MAX_LINES = 200
+LINE_FIELDS = ("product_id", "qty", "unit", "unit_price", "source")
 KIND_LABELS = {"sales": N_("销售订单"), "purchase": N_("采购订单")}
 ORDER_STATES = {"draft": N_("草稿"), "confirmed": N_("已确认"), "partial": N_("部分完成"), "done": N_("已完成"),
                 "closed": N_("已关闭"), "cancelled": N_("已作废")}
@@ -52,10 +54,6 @@ def may_work(actor: Any, kind: str, warehouse_id: int | None = None) -> bool:
 
 def may_view(actor: Any, kind: str) -> bool:
     return may_work(actor, kind) or holds(actor.permissions, "document.view_all")
-
-
-def _names(app: Any, table: str) -> dict[int, dict[str, Any]]:
-    return {r["id"]: r for r in app.queries.page_records(table, None, 20_000)}
 
 
 def _zone_start(app: Any, day: str, plus: int = 0) -> datetime | None:
@@ -92,7 +90,7 @@ def order_list(request: Request, v: Page) -> Response:
                              until=_zone_start(app, f["to"], 1))
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
-    partners, whs = _names(app, "partners"), _names(app, "warehouses")
+    partners, whs = dv.by_id(app, "partners"), dv.by_id(app, "warehouses")
     for r in rows:
         r["partner"] = partners.get(r["partner_id"], {}).get("name", "")
         r["warehouse"] = whs.get(r["warehouse_id"], {}).get("name", "")
@@ -118,9 +116,8 @@ def _price_of(app: Any, kind: str, product_id: int, unit: str | None, partner_id
 
 def _line_view(app: Any, kind: str, partner_id: int | None, raw: dict[str, str],
                priced: bool = False) -> dict[str, Any]:
-    pid = _int(raw.get("product_id")) or 0
-    p = dv.product(app, pid) if pid else None
-    row = dv.product_row(app, p) if p else {"id": pid, "code": "?", "name": "?", "units": [], "spec": ""}
+    p, row = dv.line_product(app, raw.get("product_id"))
+    pid = row["id"]
     line = {"product": row, "qty": raw.get("qty", ""), "unit": raw.get("unit", ""),
             "unit_price": raw.get("unit_price", ""), "source": raw.get("source") or None, "history": None}
     if p and priced and not line["unit_price"]:
@@ -164,16 +161,6 @@ def order_line(request: Request, v: Page, product_id: int, kind: str = "sales", 
                   tier_labels={k: pick(request, *t) for k, t in pricing.TIER_LABELS.items()})
 
 
-def parse_lines(data: dict[str, str]) -> list[dict[str, str]]:
-    lines = []
-    for i in range(MAX_LINES):
-        if f"lines-{i}-product_id" not in data:
-            break
-        lines.append({k: data.get(f"lines-{i}-{k}", "").strip()
-                      for k in ("product_id", "qty", "unit", "unit_price", "source")})
-    return lines
-
-
 @router.post("/orders/new")
 def create_order(request: Request, data: Form, v: Page) -> Response:
     """保存订单草稿 — a line without a price takes the resolved one (shown with its source)."""
@@ -186,7 +173,7 @@ def create_order(request: Request, data: Form, v: Page) -> Response:
         return render(request, "error.html", 422, viewer=v, message=_("单据类型无效"))
     header = {"warehouse_id": _int(data.get("warehouse_id")), "partner_id": _int(data.get("partner_id")),
               "remark": data.get("remark", "").strip()[:500]}
-    raw = parse_lines(data)
+    raw = dv.form_lines(data, LINE_FIELDS, MAX_LINES)
     try:
         lines = [trade.OrderLineInput(_int(ln["product_id"]) or 0, ln["qty"], ln["unit"] or None,
                                       ln["unit_price"] or None) for ln in raw]
@@ -231,7 +218,7 @@ def _show(request: Request, v: Any, order_id: int, status: int = 200, **extra: A
         return render(request, "error.html", 403, viewer=v, message=_("%(name)s 无权查看订单", name=v.actor.name))
     o = order_view(app, order)
     ctx = {"viewer": v, "o": o, "kind_labels": KIND_LABELS, "states": ORDER_STATES, "done": "", "error": None,
-           "errors": {}, "credit": None, "suggestions": [],
+           "errors": {}, "credit": None, "suggestions": [], "typed": {},
            "may_work": may_work(v.actor, order["kind"], order["warehouse_id"]),
            "may_override": holds(v.actor.permissions, money.PERM_CREDIT),
            "tier_labels": {k: pick(request, *t) for k, t in pricing.TIER_LABELS.items()}}
@@ -277,8 +264,12 @@ def act(request: Request, order_id: int, data: Form, v: Page) -> Response:
             if not qty:
                 raise DomainError("VALUE_REQUIRED", "请填写本次数量", "enter the quantities of this delivery",
                                   field="quantities")
-            fulfil = trade.deliver if action == "deliver" else trade.receive
-            doc = fulfil(app.uow_factory, order_id, qty, v.actor, now)
+            if action == "deliver":
+                doc = trade.deliver(app.uow_factory, order_id, qty, v.actor, now)
+            else:  # lot-tracked lines name their lot: typed, found or made (as on the phone page)
+                today = now.astimezone(app.settings.zone).date()
+                lots = lot_entry.receipt_lots(app, v.actor, order_id, qty, data, now, today)
+                doc = trade.receive(app.uow_factory, order_id, qty, v.actor, now, lots=lots)
             return RedirectResponse(f"/orders/{order_id}?done={action}&doc={doc}", status_code=303)
         elif action == "close":
             trade.close_order(app.uow_factory, order_id, v.actor, now, data.get("reason") or None)
@@ -293,7 +284,7 @@ def act(request: Request, order_id: int, data: Form, v: Page) -> Response:
         status = exc.status if exc.status != 400 else 422
         if exc.code == "CREDIT_LIMIT_EXCEEDED":
             return _show(request, v, order_id, status, credit=dict(exc.details or {}, message=error_text(request, exc)))
-        return _show(request, v, order_id, status, errors=errors,
+        return _show(request, v, order_id, status, errors=errors, typed=data,
                      error="；".join(general) if general else None)
     return _show(request, v, order_id, **extra)
 
@@ -313,7 +304,7 @@ def suggestions(request: Request, v: Page, done: str = "") -> Response:
 
 
 def _suggestion_context(app: Any, rows: list[dict[str, Any]]) -> dict[str, Any]:
-    partners, whs = _names(app, "partners"), _names(app, "warehouses")
+    partners, whs = dv.by_id(app, "partners"), dv.by_id(app, "warehouses")
     out = []
     for r in rows:
         p = dv.product(app, r["product_id"]) or {}

@@ -1,5 +1,7 @@
 """报表页面 — the reports of services/reports.py on one page: kind, period, partner, product,
-warehouse, group by; pages of 50; .csv / .xlsx export of the filtered report.
+warehouse, group by; pages of 50; .csv / .xlsx export of the filtered report. Partner and product
+are picked by typing (code, name, pinyin initials; barcode for products): /partners/search here,
+/products/search (routes_scan) for products, both through static/picker.js.
 
 Guarantees:
 - Figures are `reports.run`'s, the same as GET /api/v1/reports/{name}: grouped, summed and
@@ -24,6 +26,7 @@ from jxc.interfaces.web.i18n import N_, gettext_for
 from jxc.interfaces.web.routes import Page
 from jxc.interfaces.web.web_common import error_text, render
 from jxc.services import reports
+from jxc.services.catalog_search import initials, is_initials_query
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
@@ -113,8 +116,31 @@ def report_page(request: Request, v: Page, format: str = "") -> Response:  # noq
         return render(request, "error.html", status, viewer=v, message=error_text(request, exc))
     rows = [dict(r, label=_label(r, f["by"])) for r in page["items"]]
     ch = dv.choices(app, v.actor)
-    products = app.queries.page_records("products", None, 1, id=f["product_id"]) if f["product_id"] else []
     return render(request, "reports.html", viewer=v, f=f, rows=rows, names=NAMES, groups=GROUPS,
                   groupings=reports.GROUPINGS, columns=COLUMNS[f["report"]], rates=RATES,
-                  more=page["next_offset"] is not None, warehouses=ch["warehouses"], partners=ch["partners"],
-                  product=products[0] if products else None, num=views.number)
+                  more=page["next_offset"] is not None, warehouses=ch["warehouses"],
+                  partner=_one(app, "partners", f["partner_id"]), product=_one(app, "products", f["product_id"]),
+                  num=views.number)
+
+
+def _one(app: Any, table: str, record_id: int | None) -> dict[str, Any] | None:
+    rows = app.queries.page_records(table, None, 1, id=record_id) if record_id else []
+    return rows[0] if rows else None
+
+
+@router.get("/partners/search")
+def partner_search(request: Request, v: Page, q: str = "") -> Response:
+    """往来单位搜索 — code or name contains, then pinyin initials (`xfl` → 幸福里餐馆); 20 at most.
+
+    The picker on /reports uses it (static/picker.js), as /products/search serves the product picker."""
+    q = q.strip()[:40]
+    found = search_partners(dv.choices(jxc(request), v.actor)["partners"], q) if q else []
+    return render(request, "_partner_results.html", partners=found, q=q)
+
+
+def search_partners(rows: list[dict[str, Any]], q: str, limit: int = dv.SEARCH_LIMIT) -> list[dict[str, Any]]:
+    """Code / name hits first (in the given order), then names whose pinyin initials contain ``q``."""
+    low = q.lower()
+    direct = [r for r in rows if low in (r["code"] or "").lower() or q in r["name"]]
+    more = [r for r in rows if is_initials_query(q) and low in initials(r["name"]) and r not in direct]
+    return (direct + more)[:limit]
