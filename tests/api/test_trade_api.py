@@ -119,3 +119,28 @@ def test_refusals_401_403_404(api, shop, owner):
     r = c.post("/api/v1/returns", json={"source_document_id": 999999, "quantities": {"1": "1"},
                                         "reason_text": "x"}, headers=owner)
     assert r.status_code == 404
+
+
+def test_quick_sale_retry_after_a_lost_answer_sells_once_and_refusals_name_the_field(api, shop, owner):
+    """The Idempotency-Key reaches the sale itself: even when the middleware kept no answer (a crash after
+    the commit releases the key), the retry returns the first sale instead of selling again."""
+    from jxc.interfaces.api.deps import scope_of
+    from jxc.services import api_idempotency
+
+    c = api.client
+    stocked(api, shop, owner)
+    body = {"warehouse_id": shop.wh, "lines": [{"product_id": shop.rice, "qty": "3", "unit_price": "5"}]}
+    first = c.post("/api/v1/quick-sales", json=body, headers={**owner, "Idempotency-Key": "till-9"})
+    assert first.status_code == 201 and first.json()["state"] == "posted"
+    scope = scope_of("bearer:" + owner["Authorization"][7:])
+    api_idempotency.finish(api.app.uow_factory, scope, "till-9", 500, "")  # the stored answer is gone
+    again = c.post("/api/v1/quick-sales", json=body, headers={**owner, "Idempotency-Key": "till-9"})
+    assert again.status_code == 201 and "idempotent-replayed" not in again.headers
+    assert (again.json()["id"], again.json()["replayed"]) == (first.json()["id"], True)
+    assert sum(a.qty for a in api.app.queries.balances(product_id=shop.rice).values()) == 17  # sold once
+    cus = c.post("/api/v1/partners", json={"code": "C9", "name": "C9", "role": "customer", "credit_limit": "10"},
+                 headers=owner).json()["id"]
+    over = c.post("/api/v1/quick-sales", json={**body, "partner_id": cus}, headers=owner)
+    assert over.status_code == 409 and ENVELOPE <= over.json().keys()
+    assert (over.json()["code"], over.json()["field"]) == ("CREDIT_LIMIT_EXCEEDED", "partner_id")
+    assert "本次开单" in over.json()["message_zh"] and "this sale" in over.json()["message_en"]

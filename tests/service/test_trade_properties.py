@@ -1,4 +1,5 @@
-"""Properties (hypothesis): returns never exceed what a delivery moved; the price tier that applies is the
+"""Properties (hypothesis): returns never exceed what a delivery moved, also when rejected returns are
+edited; the price tier that applies is the
 first applicable one in the documented precedence."""
 
 from __future__ import annotations
@@ -9,12 +10,13 @@ from decimal import Decimal as D
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from jxc.domain.approvals import Rule
 from jxc.domain.documents import DocumentKind as K
 from jxc.domain.errors import DomainError
+from jxc.services import admin, masterdata, pricing, trade
 from jxc.services import documents as docs
-from jxc.services import masterdata, pricing, trade
 from jxc.services.doc_rules import DraftInput, LineInput
-from jxc.services.posting import SYSTEM
+from jxc.services.posting import SYSTEM, Actor
 from tests.conftest import NOW
 from tests.service.test_trade_flows import BOSS
 
@@ -67,3 +69,59 @@ def test_the_first_applicable_tier_wins(app, world, present, member, same_channe
         assert exc.code == "NOT_FOUND" and not applicable
         return
     assert got == applicable[0]
+
+
+BOSS2 = Actor("boss2", frozenset({"*"}), role="owner", reauthenticated=True)
+OPS = st.lists(st.tuples(st.sampled_from(("new", "edit", "approve")), st.integers(0, 5),
+                         st.decimals(min_value=D("0.001"), max_value=D(7), places=3)), min_size=1, max_size=8)
+
+
+@FAST
+@given(ops=OPS)
+def test_returns_rejected_and_edited_never_exceed_the_delivered_quantity(app, world, ops):
+    """Returns wait for approval; an approver rejects one, the clerk edits its quantity (as the document form
+    does: no original line given) — at every step the live returns (draft, pending, posted) sum to ≤ 10 and
+    each request is accepted exactly when it fits."""
+    f = app.uow_factory
+    with f() as uow:
+        ruled = any(r.name == "退货审批" for r in uow.documents.rules())  # examples share the book
+    if not ruled:
+        admin.add_rule(f, Rule("退货审批", ("owner",), kind=K.SALES_RETURN), BOSS2, NOW)
+    rec = docs.create_draft(f, DraftInput(K.PURCHASE_RECEIPT, world.wh, (LineInput(world.rice, "10", unit_price="1"),)),
+                            BOSS, NOW)
+    docs.submit(f, rec, BOSS, NOW)
+    sale = trade.quick_sale(f, trade.QuickSaleInput(world.wh, (trade.OrderLineInput(world.rice, "10", unit_price="2"),)),
+                            BOSS, NOW)
+    live: dict[int, D] = {}  # return id → qty, the model
+    posted: set[int] = set()
+    for op, k, qty in ops:
+        open_ = [r for r in live if r not in posted]
+        if op == "new" or not open_:
+            fits = sum(live.values()) + qty <= 10
+            try:
+                live[trade.return_goods(f, sale["id"], {1: str(qty)}, BOSS, NOW, reason_text="p")] = qty
+                assert fits, (live, qty)
+            except DomainError as exc:
+                assert exc.code == "RETURN_EXCEEDS_MOVED" and not fits
+        elif op == "edit":
+            rid = open_[k % len(open_)]
+            doc = docs.get(f, rid)
+            if doc["state"] == "pending_approval":
+                docs.reject(f, rid, BOSS2, NOW, comment="改数量")
+                doc = docs.get(f, rid)
+            fits = sum(live.values()) - live[rid] + qty <= 10
+            try:
+                docs.update_draft(f, rid, DraftInput(K.SALES_RETURN, world.wh, (LineInput(world.rice, str(qty)),),
+                                                     reason_text="p"), doc["version"], BOSS, NOW)
+                live[rid] = qty
+                assert fits
+            except DomainError as exc:
+                assert exc.code == "RETURN_EXCEEDS_MOVED" and not fits
+            docs.submit(f, rid, BOSS, NOW)
+        else:
+            rid = open_[k % len(open_)]
+            docs.approve(f, rid, BOSS2, NOW)
+            posted.add(rid)
+        assert sum(live.values()) <= 10
+    with f() as uow:
+        assert uow.purchasing.returned(sale["id"]).get(1, D(0)) == sum(live.values())

@@ -112,5 +112,5 @@ def test_report_filters_pick_partner_and_product_by_name_code_or_pinyin_not_by_i
     picked = c.get("/reports", params={"report": "sales_summary", "by": "product", "partner_id": cus,
                                        "product_id": web.world.rice}).text
     assert re.search(r'id="partner_id-q" type="search" value="C1 幸福里餐馆"', picked)
-    assert re.search(r'id="product_id-q" type="search" value="P002 东北大米"', picked)
+    assert re.search(r'id="product_id-q" type="search" value="P002 东北大米 5kg"', picked)
     assert _cells(picked, "amount") == ["¥500.00"]  # rice only, that customer's

@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from jxc.domain.documents import DocumentKind as K
-from jxc.domain.errors import Conflict, DomainError, NotFound, Problems
+from jxc.domain.errors import Conflict, DomainError, NotFound, Problems, ValidationFailed
 from jxc.domain.quantities import ZERO, cost, to_base, to_decimal
 from jxc.services import documents as docs
 from jxc.services import money, pricing, purchasing, reserving
@@ -203,7 +203,7 @@ def _at_line(fields: Mapping[int, tuple[int, str]]) -> Iterator[None]:
     except DomainError as exc:
         d = exc.details or {}
         pid = d.get("product_id", (d.get("buckets") or [{}])[0].get("product_id"))
-        if exc.code not in SHORT or pid not in fields:
+        if exc.code not in SHORT or pid not in fields or isinstance(exc, ValidationFailed):
             raise
         n, name = fields[pid]
         raise type(exc)(exc.code, f"第{n}行：{exc.message_zh}", f"line {n}: {exc.message_en}", field=name,
@@ -317,7 +317,7 @@ def _priced(uow: UnitOfWork, inp: QuickSaleInput, now: datetime) -> tuple[list[L
             src = pricing.resolve_in(uow, pricing.PriceQuery(ln.product_id, ln.unit, inp.partner_id,
                                                              inp.channel, inp.member), now)
         sources.append({"line_no": i + 1, "entered": ln.unit_price not in (None, ""),
-                        "source": None if src is None else src["source"], "price_base": src and src["unit_price_base"]})
+                        "source": None if src is None else src["source"], "unit_price_base": src and src["unit_price_base"]})
         priced.append(LineInput(ln.product_id, ln.qty, ln.unit,
                                 unit_price=ln.unit_price if src is None else src["unit_price"]))
     return priced, sources
@@ -363,7 +363,7 @@ def _replay(f: UowFactory, doc_id: int, inp: QuickSaleInput, now: datetime) -> d
     with f() as uow:
         _, sources = _priced(uow, inp, now)
     for src, ln in zip(sources, out["lines"], strict=True):
-        if src["source"] is not None and src["price_base"] != ln["unit_price"]:
+        if src["source"] is not None and src["unit_price_base"] != ln["unit_price"]:
             src["source"] = None  # the price list changed since the sale
     out["price_sources"], out["replayed"] = sources, True
     return out

@@ -49,7 +49,8 @@
     var box = e.target.closest && e.target.matches("[data-pick-query]") && e.target.closest("[data-picker]");
     if (!box) return;
     window.clearTimeout(timers.get(box));
-    timers.set(box, window.setTimeout(function () { search(box); }, 250));
+    if (!e.target.value.trim()) search(box);  /* emptied: "all" at once, before any submit */
+    else timers.set(box, window.setTimeout(function () { search(box); }, 250));
   });
 
   document.addEventListener("click", function (e) {  /* capture: a product result means "pick" here, not "add a line" */
