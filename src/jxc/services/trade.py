@@ -9,6 +9,9 @@ Guarantees:
   exceed the ordered quantity by more than the tolerance.
 - The order's delivered / received quantities and state follow the posted
   (and reversed) documents; closing an order releases what is still reserved.
+- A delivery / receipt against an order, a quick sale (开单) and a return are each made, submitted and
+  (unless an approval rule holds them) posted with their money owed in one transaction: refused, they
+  leave nothing behind; a quick sale's idempotency key returns the first sale (I7).
 """
 
 from __future__ import annotations
@@ -317,7 +320,8 @@ def _priced(uow: UnitOfWork, inp: QuickSaleInput, now: datetime) -> tuple[list[L
             src = pricing.resolve_in(uow, pricing.PriceQuery(ln.product_id, ln.unit, inp.partner_id,
                                                              inp.channel, inp.member), now)
         sources.append({"line_no": i + 1, "entered": ln.unit_price not in (None, ""),
-                        "source": None if src is None else src["source"], "unit_price_base": src and src["unit_price_base"]})
+                        "source": None if src is None else src["source"],
+                        "unit_price_base": None if src is None else src["unit_price_base"]})
         priced.append(LineInput(ln.product_id, ln.qty, ln.unit,
                                 unit_price=ln.unit_price if src is None else src["unit_price"]))
     return priced, sources
