@@ -216,7 +216,12 @@ def m5_account_movements(conn: Connection) -> list[Violation]:
     """M5 money moves in an account only by receipts, payments, refunds (an item of a payment of that
     account and partner, or its reversal) and transfers, whose legs are −amount on the account it left and
     amount − fee on the account it reached (zero on both once reversed)."""
-    from jxc.storage.tables_money import money_account_entries, money_items, money_transfers, payments
+    from jxc.storage.tables_money import (
+        money_account_entries,
+        money_items,
+        money_transfers,
+        payments,
+    )
 
     i, p, t, e = money_items.c, payments.c, money_transfers.c, money_account_entries.c
     out = [Violation("M5", f"money item #{r[0]} ({r[1]})", f"moves money in account {r[2]} but is not an item of "
