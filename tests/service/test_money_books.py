@@ -339,7 +339,8 @@ def test_reversing_a_transfer_puts_the_money_back_without_rewriting_history(app,
 
 @pytest.mark.parametrize(("to", "amount", "fee", "field"), [
     ("cash", "100", "0", "to_account_id"), ("bank", "100", "100", "fee"), ("bank", "100", "-1", "fee"),
-    ("bank", "0", "0", "amount"), ("bank", "1.00001", "0", "amount"), ("missing", "100", "0", "to_account_id")])
+    ("bank", "0", "0", "amount"), ("bank", "1.00001", "0", "amount"), ("bank", "1e15", "0", "amount"),
+    ("missing", "100", "0", "to_account_id")])
 def test_a_transfer_is_refused_naming_the_field(app, books, to, amount, fee, field):
     target = books.get(to, 99999)
     with pytest.raises(DomainError) as err:

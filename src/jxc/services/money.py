@@ -211,17 +211,29 @@ def _hash(inp: PaymentInput, amount: Decimal) -> str:
     return hashlib.sha256(json.dumps(body).encode()).hexdigest()
 
 
-def _amount(raw: Any, field: str, p: Problems) -> Decimal:
+AMOUNT_LIMIT = Decimal(10) ** 12  # a money column holds 16 digits before the point; SQLite stores ×10⁴ in 64 bits
+
+
+def parse_amount(raw: Any, field: str, p: Problems, allow: str = "positive") -> Decimal:
+    """A money amount from what a person typed (``allow``: positive / nonzero / nonnegative), or a problem."""
     try:
         value = to_decimal(raw, field)
     except DomainError as exc:
         p.add(exc.code, field, exc.message_zh, exc.message_en)
         return ZERO
-    if value <= 0:
+    if abs(value) >= AMOUNT_LIMIT:
+        p.add("VALUE_INVALID", field, "金额过大（应小于 1 万亿）", "the amount is too large (it must be below 10^12)")
+    elif allow == "positive" and value <= 0:
         p.add("VALUE_INVALID", field, "金额必须大于 0", "the amount must be greater than 0")
+    elif allow == "nonzero" and value == 0:
+        p.add("VALUE_INVALID", field, "金额不能为 0", "the amount cannot be 0")
+    elif allow == "nonnegative" and value < 0:
+        p.add("VALUE_INVALID", field, "金额不能为负", "the amount cannot be negative")
     elif money(value) != value:
         p.add("VALUE_INVALID", field, "金额最多 4 位小数", "an amount has at most 4 decimal places")
-    return value
+    else:
+        return value
+    return ZERO
 
 
 def record_payment(f: UowFactory, inp: PaymentInput, actor: Actor, now: datetime) -> int:
@@ -230,9 +242,9 @@ def record_payment(f: UowFactory, inp: PaymentInput, actor: Actor, now: datetime
     require(actor, PERMISSION[inp.kind])
     side, sign = m.PAYMENT_SIDE[inp.kind], m.PAYMENT_SIGN[inp.kind]
     p = Problems()
-    amount = _amount(inp.amount, "amount", p)
+    amount = parse_amount(inp.amount, "amount", p)
     at = utc(inp.effective_at or now)
-    wanted = [(int(i), _amount(a, f"allocations[{n}].amount", p)) for n, (i, a) in enumerate(inp.allocations or ())]
+    wanted = [(int(i), parse_amount(a, f"allocations[{n}].amount", p)) for n, (i, a) in enumerate(inp.allocations or ())]
     digest = _hash(inp, amount)
     with f() as uow:
         if inp.idempotency_key:
@@ -328,7 +340,7 @@ def allocate(f: UowFactory, payment_id: int, allocations: Sequence[tuple[int, An
              now: datetime) -> Decimal:
     """核销 — allocate what is still unallocated of a payment (explicitly, or oldest first when None)."""
     p = Problems()
-    wanted = [(int(i), _amount(a, f"allocations[{n}].amount", p)) for n, (i, a) in enumerate(allocations or ())]
+    wanted = [(int(i), parse_amount(a, f"allocations[{n}].amount", p)) for n, (i, a) in enumerate(allocations or ())]
     p.raise_if_any()
     with f() as uow:
         pay = _payment(uow, payment_id)

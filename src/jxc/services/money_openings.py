@@ -22,13 +22,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, tzinfo
-from decimal import Decimal
 from typing import Any
 
 from jxc.domain import ledger
 from jxc.domain import money as m
 from jxc.domain.errors import Conflict, DomainError, NotFound, Problems
-from jxc.domain.quantities import ZERO, money, to_decimal
+from jxc.domain.quantities import ZERO
 from jxc.services.access import require
 from jxc.services.money import (
     PERM_PAY,
@@ -37,6 +36,7 @@ from jxc.services.money import (
     UowFactory,
     audit,
     check_partner,
+    parse_amount,
     plain_values,
     reverse_item,
     settle,
@@ -94,19 +94,6 @@ def _side(partner: Mapping[str, Any] | None, raw: str | None, field: str, p: Pro
     return m.Side.RECEIVABLE if partner["role"] == "customer" else m.Side.PAYABLE
 
 
-def _signed(raw: Any, field: str, p: Problems) -> Decimal:
-    try:
-        value = to_decimal(raw, field)
-    except DomainError as exc:
-        p.add(exc.code, field, exc.message_zh, exc.message_en)
-        return ZERO
-    if value == 0:
-        p.add("VALUE_INVALID", field, "期初金额不能为 0", "an opening amount cannot be 0")
-    elif money(value) != value:
-        p.add("VALUE_INVALID", field, "金额最多 4 位小数", "an amount has at most 4 decimal places")
-    return value
-
-
 def _check(uow: UnitOfWork, n: int, e: OpeningInput, closed: datetime | None, p: Problems) -> dict[str, Any] | None:
     """One entry → the opening row it would write (None when it has problems, which are added to ``p``)."""
     at, before = f"entries[{n}]", len(p.items)
@@ -116,7 +103,7 @@ def _check(uow: UnitOfWork, n: int, e: OpeningInput, closed: datetime | None, p:
         check_partner(uow, e.partner_id, side, p, f"{at}.partner_id")
     elif partner is None:
         p.add("NOT_FOUND", f"{at}.partner_id", f"往来单位 {e.partner_id} 不存在", f"partner {e.partner_id} does not exist")
-    amount = _signed(e.amount, f"{at}.amount", p)
+    amount = parse_amount(e.amount, f"{at}.amount", p, "nonzero")
     reference = (e.reference or "").strip() or DEFAULT_REFERENCE
     if len(reference) > 64:
         p.add("VALUE_INVALID", f"{at}.reference", "单号最长 64 个字符", "a reference has at most 64 characters")

@@ -24,9 +24,9 @@ from jxc.domain import ledger
 from jxc.domain import money as m
 from jxc.domain.documents import number as doc_number
 from jxc.domain.errors import Conflict, DomainError, NotFound, Problems
-from jxc.domain.quantities import ZERO, money, to_decimal
+from jxc.domain.quantities import ZERO
 from jxc.services.access import require
-from jxc.services.money import PERM_PAY, PERM_VIEW, UowFactory, audit, plain_values
+from jxc.services.money import PERM_PAY, PERM_VIEW, UowFactory, audit, parse_amount, plain_values
 from jxc.services.ports import OutboxMessage, UnitOfWork
 from jxc.services.posting import Actor, utc
 
@@ -44,20 +44,6 @@ class TransferInput:
     effective_at: datetime | None = None
     remark: str | None = None
     idempotency_key: str | None = None
-
-
-def _money(raw: Any, field: str, p: Problems, positive: bool) -> Decimal:
-    try:
-        value = to_decimal(raw, field)
-    except DomainError as exc:
-        p.add(exc.code, field, exc.message_zh, exc.message_en)
-        return ZERO
-    if value < 0 or (positive and value == 0):
-        p.add("VALUE_INVALID", field, "金额必须大于 0" if positive else "手续费不能为负",
-              "the amount must be greater than 0" if positive else "the fee cannot be negative")
-    elif money(value) != value:
-        p.add("VALUE_INVALID", field, "金额最多 4 位小数", "an amount has at most 4 decimal places")
-    return value
 
 
 def _hash(inp: TransferInput, amount: Decimal, fee: Decimal) -> str:
@@ -78,8 +64,8 @@ def record_transfer(f: UowFactory, inp: TransferInput, actor: Actor, now: dateti
     """资金调拨 — out of one account, into another, less the fee; money.pay (money leaves an account)."""
     require(actor, PERM_PAY)
     p = Problems()
-    amount = _money(inp.amount, "amount", p, positive=True)
-    fee = _money(inp.fee if inp.fee not in (None, "") else "0", "fee", p, positive=False)
+    amount = parse_amount(inp.amount, "amount", p)
+    fee = parse_amount(inp.fee if inp.fee not in (None, "") else "0", "fee", p, "nonnegative")
     at = utc(inp.effective_at or now)
     digest = _hash(inp, amount, fee)
     with f() as uow:
