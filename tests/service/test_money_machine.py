@@ -6,7 +6,7 @@ documents, receipts and refunds, for two customers.
 After every step, for each customer:
 - the partner balance equals the model (Σ delivered − returned − received, reversals netted);
 - the sum of the open items' signed remainders equals the balance;
-- allocations never exceed either side (0 ≤ allocated ≤ |amount|, and `jxc check` M1–M4 are clean);
+- allocations never exceed either side (0 ≤ allocated ≤ |amount|, and `jxc check` M1–M6 are clean);
 - a statement split at any moment ties out: opening + debits − credits = closing = balance;
 - the ageing as of the end has the same balance, and its buckets + credits add up to it;
 - every account's balance is the model's (receipts in, refunds out, transfer legs, reversals);

@@ -1,4 +1,5 @@
-"""应收 concurrency — receipts racing to settle the same delivery never over-allocate it (M1–M4 clean)."""
+"""应收 concurrency — receipts racing to settle the same delivery never over-allocate it, and refunds racing
+for the same credit never pay out more than it (M1–M6 clean)."""
 
 from __future__ import annotations
 
