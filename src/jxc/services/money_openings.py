@@ -223,13 +223,8 @@ def page_openings(f: UowFactory, actor: Actor, after: int | None, limit: int, **
     with f() as uow:
         rows = uow.money.page_openings(after, limit, **filters)
         names = uow.money.partner_names({r["partner_id"] for r in rows})
-        out = []
-        for r in rows:
-            item = uow.money.item(r["item_id"]) if r["item_id"] else None
-            left = (abs(item["amount"]) - item["allocated"]) * (1 if item["amount"] > 0 else -1) if item else ZERO
-            code, name = names.get(r["partner_id"], ("", ""))
-            out.append({**r, "partner_code": code, "partner_name": name, "open": left})
-        return out
+        return [{**r, "partner_code": names.get(r["partner_id"], ("", ""))[0],
+                 "partner_name": names.get(r["partner_id"], ("", ""))[1]} for r in rows]
 
 
 def entries_from_rows(f: UowFactory, rows: Iterable[Mapping[str, str]], zone: tzinfo, default_on: date | None = None,

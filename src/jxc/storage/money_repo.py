@@ -235,7 +235,9 @@ class SqlMoneyRepository:
         self.conn.execute(update(money_openings).where(OP.id == opening_id).values(**values))
 
     def page_openings(self, after: int | None, limit: int, **filters: Any) -> list[dict[str, Any]]:
-        q = select(money_openings)
+        """Openings by id, each with its item's signed amount still open (``open``)."""
+        left = (MI.amount - case((MI.amount > 0, 1), else_=-1) * MI.allocated).label("open")
+        q = select(money_openings, left).outerjoin(money_items, MI.id == OP.item_id)
         if after is not None:
             q = q.where(OP.id > after)
         for name, value in filters.items():
