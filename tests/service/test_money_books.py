@@ -155,11 +155,20 @@ def test_reversing_an_opening_needs_a_reason_releases_what_paid_it_and_frees_the
 
 
 def test_openings_dated_in_a_closed_period_are_refused_like_any_posting(app, books):
-    close_period(app.uow_factory, START, BOSS, NOW)
+    f = app.uow_factory
+    before = opening(app, books["cus"], "100", date(2026, 10, 30), "INV-A")
+    close_period(f, START, BOSS, NOW)
     with pytest.raises(DomainError) as err:
         opening(app, books["cus"], "100", date(2026, 10, 31))
     assert (err.value.code, err.value.field) == ("PERIOD_CLOSED", "entries[0].effective_at")
     assert opening(app, books["cus"], "100", date(2026, 11, 1)).created
+    with pytest.raises(DomainError) as err:  # its reversal would be dated like it: in the closed period
+        op.reverse_opening(f, before.id, "录错", FINANCE, NOW)
+    assert err.value.code == "PERIOD_CLOSED"
+    op.reverse_opening(f, before.id, "录错", FINANCE, NOW, effective_at=START + DAY)
+    st = money_reads.statement(f, books["cus"], START, START + 30 * DAY, BOSS)
+    assert (st["opening"], [r["kind"] for r in st["movements"]], st["closing"]) == (
+        D(100), ["opening", "reversal"], D(100))  # the closed period's figure stands; the correction is in Nov
 
 
 def test_only_money_holders_enter_openings_and_each_side_needs_its_permission(app, books):

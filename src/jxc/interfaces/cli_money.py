@@ -330,10 +330,12 @@ def opening_list(partner: Annotated[str | None, typer.Option(help="partner code"
 @opening_app.command("reverse")
 def opening_reverse(opening: Annotated[int, typer.Option("--id", help="opening id 期初 ID")],
                     reason: Annotated[str, typer.Option(help="reason 红冲原因")],
+                    at: Annotated[datetime | None, typer.Option(help="date it (default: like the opening; "
+                                                                      "later when that period is closed)")] = None,
                     user: User = None, data_dir: DataDir = None) -> None:
     """红冲期初 / reverse an opening (dated like it); its reference may then be entered again."""
     a = _app(data_dir)
-    _run(op.reverse_opening, a.uow_factory, opening, reason, _actor(a, user), a.clock.now())
+    _run(op.reverse_opening, a.uow_factory, opening, reason, _actor(a, user), a.clock.now(), _when(a, at))
     Console().print(f"期初 {opening} 已红冲 / opening reversed")
 
 
