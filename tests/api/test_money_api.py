@@ -140,3 +140,65 @@ def test_partner_terms_are_edited_like_any_partner_field(api, owner, books):
     r = c.patch(f"/api/v1/partners/{books['cus']}", json={"version": 2, "changes": {"credit_limit": "99999"}},
                 headers=clerk)
     assert r.status_code == 403
+
+
+def test_openings_are_entered_in_one_batch_once_and_reversed(api, owner, books):
+    """POST /openings: all or nothing; an identical re-post returns the first; the statement opens with it."""
+    c = api.client
+    body = {"entries": [{"partner_id": books["cus"], "amount": "1200", "on": "2026-09-30", "reference": "INV-9",
+                         "due_on": "2026-10-15"},
+                        {"partner_id": books["sup"], "amount": "-50", "on": "2026-09-30"}]}
+    r = c.post("/api/v1/money/openings", json=body, headers=owner)
+    assert r.status_code == 201, r.text
+    first = r.json()["items"]
+    assert [i["created"] for i in first] == [True, True]
+    again = c.post("/api/v1/money/openings", json=body, headers=owner).json()["items"]
+    assert again == [{**i, "created": False} for i in first]
+    body["entries"][0]["amount"] = "1300"
+    body["entries"][1]["on"] = "2026-13-01"
+    r = c.post("/api/v1/money/openings", json=body, headers=owner)
+    assert r.status_code == 422  # the bad date is refused by the schema before anything is written
+    body["entries"][1]["on"] = "2026-09-30"
+    r = c.post("/api/v1/money/openings", json=body, headers=owner)
+    assert r.status_code == 422 and r.json()["code"] == "OPENING_EXISTS" and ENVELOPE <= r.json().keys()
+    assert r.json()["field"] == "entries[0].reference"
+    st = c.get(f"/api/v1/money/statements/{books['cus']}", params={"from": "2026-10-01", "to": "2026-10-31"},
+               headers=owner).json()
+    assert st["opening"] == "1200.0000" and st["closing"] == "1800.0000"  # + the two October deliveries
+    listed = c.get("/api/v1/money/openings", params={"partner_id": books["cus"]}, headers=owner).json()["items"]
+    assert [(o["reference"], o["due_on"], o["open"]) for o in listed] == [("INV-9", "2026-10-15", "1200.0000")]
+    r = c.post(f"/api/v1/money/openings/{first[0]['id']}/reverse", json={"reason": "录错"}, headers=owner)
+    assert r.status_code == 200 and r.json()["state"] == "reversed"
+    clerk = api.token(api.user("xiaoliu", "sales"))
+    assert c.post("/api/v1/money/openings", json=body, headers=clerk).status_code == 403
+
+
+def test_refund_through_payments_and_transfer_with_fee(api, owner, books):
+    c = api.client
+    pay = {"kind": "receipt", "partner_id": books["cus"], "account_id": books["acc"], "amount": "700"}
+    assert c.post("/api/v1/money/payments", json=pay, headers=owner).status_code == 201  # 100 more than owed
+    refund = {"kind": "customer_refund", "partner_id": books["cus"], "account_id": books["acc"], "amount": "150"}
+    r = c.post("/api/v1/money/payments", json=refund, headers=owner)
+    assert r.status_code == 409 and (r.json()["code"], r.json()["field"]) == ("REFUND_EXCEEDS_CREDIT", "amount")
+    assert r.json()["details"]["available"] == "100.0000" and r.json()["message_en"]
+    refund["amount"] = "100"
+    r = c.post("/api/v1/money/payments", json=refund, headers=owner)
+    assert r.status_code == 201 and r.json()["number"].startswith("TK-") and r.json()["unallocated"] == "0.0000"
+    bank = c.post("/api/v1/money/accounts", json={"code": "YH", "name": "银行", "kind": "bank"}, headers=owner).json()
+    move = {"from_account_id": books["acc"], "to_account_id": bank["id"], "amount": "600", "fee": "0.6"}
+    r = c.post("/api/v1/money/transfers", json=move, headers={**owner, "Idempotency-Key": "t1"})
+    assert r.status_code == 201 and (r.json()["received"], r.json()["state"]) == ("599.4000", "posted")
+    again = c.post("/api/v1/money/transfers", json=move, headers={**owner, "Idempotency-Key": "t1"})
+    assert again.json()["id"] == r.json()["id"]
+    balances = {a["code"]: D(a["balance"]) for a in c.get("/api/v1/money/accounts", headers=owner).json()["items"]}
+    assert balances == {"WX": 0, "YH": D("599.4")}
+    day = api.app.clock.now().astimezone(api.app.settings.zone).date().isoformat()
+    flow = c.get(f"/api/v1/money/accounts/{books['acc']}/statement", params={"from": day, "to": day},
+                 headers=owner).json()
+    assert [m["kind"] for m in flow["movements"]] == ["receipt", "customer_refund", "transfer"]
+    assert D(flow["closing"]) == 0
+    bad = c.post("/api/v1/money/transfers", json={**move, "to_account_id": books["acc"]}, headers=owner)
+    assert bad.status_code == 400 and bad.json()["field"] == "to_account_id"
+    r = c.post(f"/api/v1/money/transfers/{again.json()['id']}/reverse", json={"reason": "调错"}, headers=owner)
+    assert r.json()["state"] == "reversed"
+    assert c.get("/api/v1/money/transfers", headers=owner).json()["items"][0]["state"] == "reversed"

@@ -1,4 +1,5 @@
-"""应收 concurrency — receipts racing to settle the same delivery never over-allocate it (M1–M4 clean)."""
+"""应收 concurrency — receipts racing to settle the same delivery never over-allocate it, and refunds racing
+for the same credit never pay out more than it (M1–M6 clean)."""
 
 from __future__ import annotations
 
@@ -46,4 +47,58 @@ def test_concurrent_receipts_settle_a_delivery_exactly_once(file_app):
     delivery = next(i for i in items if i["kind"] == "sales_delivery")
     assert delivery["allocated"] == D(500)  # six receipts of 200: 500 settles it, 700 stays a prepayment
     assert sum(i["open"] for i in items) == D(500) - n * D(200)
+    assert app.queries.violations() == []
+
+
+def _credit_of(app, amount: str):
+    """A customer with ``amount`` paid in advance (an unallocated receipt): a credit to refund."""
+    f = app.uow_factory
+    make_world(app)
+    cus = masterdata.create(f, "partners", {"code": "C", "name": "客户", "role": "customer"}, BOSS, NOW)
+    acc = money.create_account(f, "CASH", "现金", "cash", BOSS, NOW)
+    money.record_payment(f, money.PaymentInput(PaymentKind.RECEIPT, cus, acc, amount, NOW, ()), BOSS, NOW)
+    return cus, acc
+
+
+def _race(app, cus: int, acc: int, amounts: list[str]) -> tuple[list[int], list[Exception]]:
+    barrier, done, errors = threading.Barrier(len(amounts)), [], []
+
+    def refund(amount: str) -> None:
+        barrier.wait()
+        try:
+            done.append(money.record_payment(app.uow_factory, money.PaymentInput(
+                PaymentKind.CUSTOMER_REFUND, cus, acc, amount, NOW), BOSS, NOW))
+        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=refund, args=(a,)) for a in amounts]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return done, errors
+
+
+def test_two_refunds_racing_for_one_credit_only_one_is_paid(file_app):
+    """100 on account; two clerks each refund 80 at the same moment: one is paid, the other is refused
+    with REFUND_EXCEEDS_CREDIT (20 left), and the cash box paid out 80 once."""
+    app = file_app
+    cus, acc = _credit_of(app, "100")
+    done, errors = _race(app, cus, acc, ["80", "80"])
+    assert len(done) == 1 and [(e.code, e.details["available"]) for e in errors] == [  # type: ignore[attr-defined]
+        ("REFUND_EXCEEDS_CREDIT", "20.0000")]
+    assert money.accounts(app.uow_factory, BOSS)[0]["balance"] == D(20)
+    items = money_reads.open_items(app.uow_factory, BOSS, None, 100, partner_id=cus, open_only=False)
+    assert sum(i["open"] for i in items) == D(-20)
+    assert app.queries.violations() == []
+
+
+def test_two_refunds_that_both_fit_the_credit_are_both_paid(file_app):
+    app = file_app
+    cus, acc = _credit_of(app, "100")
+    done, errors = _race(app, cus, acc, ["60", "40"])
+    assert errors == [] and len(done) == 2
+    items = money_reads.open_items(app.uow_factory, BOSS, None, 100, partner_id=cus, open_only=False)
+    receipt = next(i for i in items if i["kind"] == "receipt")
+    assert (receipt["allocated"], money.accounts(app.uow_factory, BOSS)[0]["balance"]) == (D(100), 0)
     assert app.queries.violations() == []

@@ -152,3 +152,63 @@ def test_money_pages_are_english_for_an_english_viewer(web):
             html = html.replace(w, "")
         text = re.sub(r"<[^>]+>", "", re.sub(r"<script.*?</script>", "", html, flags=re.S))
         assert not re.findall(r"[^\s]*[\u4e00-\u9fff][^\s]*", text), (url, re.findall(r"\S*[\u4e00-\u9fff]\S*", text))
+
+
+def test_openings_one_by_one_and_pasted_from_excel_open_the_statement(web):
+    s = _shop(web)
+    fin = _login(web, "qian", "finance")
+    page = fin.get("/money/openings").text
+    assert 'id="opening-form"' in page
+    r = fin.post("/money/openings", data={"csrf_token": csrf_of(page), "partner_id": str(s["cus"]), "amount": "800",
+                                          "reference": "INV-1", "on": "2026-01-31", "due_on": "2026-02-28"},
+                 follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/money/openings?done=1-0"
+    table = ("往来单位编码\t单号\t金额\t日期\t到期日\n"  # a paste from Excel: tabs
+             "C1\tINV-1\t800\t2026-01-31\t2026-02-28\nS1\tFP-9\t300\t\t\n")
+    r = fin.post("/money/openings", data={"csrf_token": csrf_of(page), "table": table, "on": "2026-01-31"},
+                 follow_redirects=False)
+    assert r.headers["location"] == "/money/openings?done=1-1"  # INV-1 was there already: not entered twice
+    listed = fin.get(r.headers["location"]).text
+    assert 'id="openings-done"' in listed and len(re.findall(r'data-opening="\d+"', listed)) == 2
+    html = fin.get(f"/money/statement?partner_id={s['cus']}&on=2026-02-01&to=2026-02-28").text
+    assert re.search(r'id="opening">¥800.00<', html)
+    bad = fin.post("/money/openings", data={"csrf_token": csrf_of(page), "table": "code,amount,date\nC1,5,2026-01-01\n"
+                                            "NOPE,5,2026-01-01\n"})
+    assert bad.status_code == 422 and "第 3 行" in bad.text and "NOPE" in bad.text
+    one = fin.post("/money/openings", data={"csrf_token": csrf_of(page), "partner_id": str(s["cus"]), "amount": "0",
+                                            "on": "2026-01-31"})
+    assert one.status_code == 422 and 'id="amount-error"' in one.text
+    assert len(web.app.queries.violations()) == 0
+
+
+def test_a_customer_with_a_credit_is_refunded_from_the_balances_page(web):
+    s = _shop(web)
+    fin = _login(web, "qian", "finance")
+    money.record_payment(web.app.uow_factory, money.PaymentInput(
+        money.m.PaymentKind.RECEIPT, s["cus"], s["wx"], "1000"), web.actor("laoban"), _t(web))  # 300 over
+    row = re.search(rf'data-partner="{s["cus"]}">(.*?)</tr>', fin.get("/money").text, re.S).group(1)
+    assert "kind=customer_refund" in row
+    page = fin.get(f"/money/pay?kind=customer_refund&partner_id={s['cus']}").text
+    assert "登记退款" in page and re.search(r'data-item="\d+"><td>SK-', page) and "¥300.00" in page
+    r = fin.post("/money/pay", data={"csrf_token": csrf_of(page), "kind": "customer_refund",
+                                     "partner_id": str(s["cus"]), "account_id": str(s["wx"]), "amount": "400",
+                                     "on": _t(web).date().isoformat(), "mode": "oldest"})
+    assert r.status_code == 409 and 'id="amount-error"' in r.text and "300" in r.text
+    r = fin.post("/money/pay", data={"csrf_token": csrf_of(page), "kind": "customer_refund",
+                                     "partner_id": str(s["cus"]), "account_id": str(s["wx"]), "amount": "300",
+                                     "on": _t(web).date().isoformat(), "mode": "oldest"}, follow_redirects=False)
+    assert r.status_code == 303
+    assert "退款给客户" in fin.get(r.headers["location"]).text and "退款给客户" in fin.get("/money/payments").text
+    assert money_reads.balances(web.app.uow_factory, "receivable", web.actor("laoban"))[0]["balance"] == 0
+
+
+def test_opening_and_refund_pages_are_english_for_an_english_viewer(web):
+    s = _shop(web)
+    c = web.login("laoban")
+    c.cookies.set("jxc_lang", "en")
+    for url in ("/money/openings", f"/money/pay?kind=customer_refund&partner_id={s['cus']}"):
+        html = c.get(url).text
+        for w in ("中文", "幸福里餐馆", "城南粮油", "微信收款"):
+            html = html.replace(w, "")
+        text = re.sub(r"<[^>]+>", "", re.sub(r"<script.*?</script>", "", html, flags=re.S))
+        assert not re.findall(r"[^\s]*[\u4e00-\u9fff][^\s]*", text), (url, re.findall(r"\S*[\u4e00-\u9fff]\S*", text))

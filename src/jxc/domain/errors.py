@@ -168,4 +168,6 @@ ERROR_CODES: dict[str, str] = {
     "ALLOCATION_TARGET_INVALID": "an allocation names an item that is not an open debit of this partner and side",
     "CREDIT_LIMIT_EXCEEDED": "a sales order would take the customer over the credit limit; collect or get an override (409)",
     "SETUP_DONE": "the first-run wizard is refused: the book already has a user (409)",
+    "OPENING_EXISTS": "the partner already has a posted opening balance (期初) with this reference and other figures",
+    "REFUND_EXCEEDS_CREDIT": "a refund (退款) is larger than the partner's available credit (409)",
 }

@@ -12,6 +12,10 @@ Guarantees:
   negative amount: over-allocation is refused, not clipped.
 - Ageing buckets partition the open debit items exactly: the buckets sum to
   the open debits, and open credits (prepayments) are reported beside them.
+- A refund (退款) never pays back more than the partner's credit: its open credit
+  items, and never more than the net credit (what the partner is owed after what
+  it still owes). A transfer's legs take `amount` out of one account and put
+  `amount − fee` into another; the fee is what the two legs leave behind.
 """
 
 from __future__ import annotations
@@ -43,13 +47,20 @@ class AccountKind(StrEnum):
 
 
 class PaymentKind(StrEnum):
-    """收款 (money in from a customer) / 付款 (money out to a supplier)."""
+    """收款 (money in from a customer) / 付款 (money out to a supplier), and the refunds of a credit."""
 
     RECEIPT = "receipt"  # 收款单
     PAYMENT = "payment"  # 付款单
+    CUSTOMER_REFUND = "customer_refund"  # 退款给客户: money back out to a customer, from its credit
+    SUPPLIER_REFUND = "supplier_refund"  # 供应商退款: money back in from a supplier, from our credit there
 
 
-PAYMENT_SIDE = {PaymentKind.RECEIPT: Side.RECEIVABLE, PaymentKind.PAYMENT: Side.PAYABLE}
+PAYMENT_SIDE = {PaymentKind.RECEIPT: Side.RECEIVABLE, PaymentKind.PAYMENT: Side.PAYABLE,
+                PaymentKind.CUSTOMER_REFUND: Side.RECEIVABLE, PaymentKind.SUPPLIER_REFUND: Side.PAYABLE}
+# sign of the payment's open item: money received / paid is a credit (−); a refund consumes a credit (+)
+PAYMENT_SIGN = {PaymentKind.RECEIPT: -1, PaymentKind.PAYMENT: -1, PaymentKind.CUSTOMER_REFUND: 1,
+                PaymentKind.SUPPLIER_REFUND: 1}
+REFUND_KIND = {Side.RECEIVABLE: PaymentKind.CUSTOMER_REFUND, Side.PAYABLE: PaymentKind.SUPPLIER_REFUND}
 
 # document kind -> (side, sign of Σ qty × price on the open item)
 DOCUMENT_SIDES: Mapping[str, tuple[Side, int]] = {
@@ -61,7 +72,9 @@ DOCUMENT_SIDES: Mapping[str, tuple[Side, int]] = {
 
 ITEM_LABELS = {"sales_delivery": ("销售出库", "sales delivery"), "sales_return": ("销售退货", "sales return"),
                "purchase_receipt": ("采购入库", "purchase receipt"), "purchase_return": ("采购退货", "purchase return"),
-               "receipt": ("收款", "receipt"), "payment": ("付款", "payment"), "reversal": ("红冲", "reversal")}
+               "receipt": ("收款", "receipt"), "payment": ("付款", "payment"), "reversal": ("红冲", "reversal"),
+               "opening": ("期初", "opening balance"), "customer_refund": ("退款", "refund to customer"),
+               "supplier_refund": ("供应商退款", "refund from supplier")}
 
 BUCKETS = ("not_due", "d1_30", "d31_60", "d61_90", "over_90")
 BUCKET_LABELS = {"not_due": ("未到期", "not due"), "d1_30": ("逾期1-30天", "1–30 days"),
@@ -176,3 +189,29 @@ def age(items: Iterable[AgedItem], as_of: date) -> dict[int, dict[str, Decimal]]
             row["credit"] += it.open
         row["balance"] += it.open
     return out
+
+
+def refundable(open_credits: Iterable[Decimal], balance: Decimal) -> Decimal:
+    """可退金额 — the open credits, but never more than the net credit (−balance); never below 0."""
+    return max(ZERO, min(sum(open_credits, ZERO), -balance))
+
+
+def check_refund(amount: Decimal, available: Decimal) -> None:
+    """Refuse a refund larger than the partner's available credit (REFUND_EXCEEDS_CREDIT, field ``amount``)."""
+    if amount > available:
+        raise Conflict("REFUND_EXCEEDS_CREDIT",
+                       f"退款超额：该单位可退的余额（预收/预付、退货等未用的贷方）只有 {available}，不能退 {amount}",
+                       f"refund too large: the partner has only {available} of credit (unused prepayments, returns) "
+                       f"to refund, not {amount}", field="amount",
+                       details={"available": str(available), "asked": str(amount)})
+
+
+def transfer_legs(from_account: int, to_account: int, amount: Decimal, fee: Decimal) -> list[tuple[int, Decimal]]:
+    """资金调拨 — ``amount`` leaves one account, ``amount − fee`` arrives in the other (the fee stays behind)."""
+    if from_account == to_account:
+        raise DomainError("VALUE_INVALID", "调出和调入账户不能相同", "the two accounts of a transfer must differ",
+                          field="to_account_id")
+    if fee < 0 or fee >= amount:
+        raise DomainError("VALUE_INVALID", f"手续费应在 0 与调拨金额 {amount} 之间（不含）",
+                          f"the fee must be at least 0 and less than the amount {amount}", field="fee")
+    return [(from_account, -amount), (to_account, amount - fee)]

@@ -90,8 +90,9 @@ def create_owner(f: UowFactory, business_name: str, username: str, password: str
         return uid
 
 
-def read_table(data: bytes, filename: str = "") -> list[dict[str, str]]:
-    """CSV (comma or tab: a paste from Excel), or an .xlsx workbook's first sheet → rows by header."""
+def read_table(data: bytes, filename: str = "", columns: Mapping[str, str] = COLUMNS) -> list[dict[str, str]]:
+    """CSV (comma or tab: a paste from Excel), or an .xlsx workbook's first sheet → rows by header
+    (``columns`` maps the headers people use to field names; the product import's by default)."""
     if filename.lower().endswith(".xlsx") or data[:2] == b"PK":
         from openpyxl import load_workbook
 
@@ -105,7 +106,7 @@ def read_table(data: bytes, filename: str = "") -> list[dict[str, str]]:
     grid = [row for row in grid if any(row)]
     if not grid:
         return []
-    header = [COLUMNS.get(h.strip().lower(), COLUMNS.get(h.strip(), "")) for h in grid[0]]
+    header = [columns.get(h.strip().lower(), columns.get(h.strip(), "")) for h in grid[0]]
     return [{k: v for k, v in zip(header, row, strict=False) if k and v} for row in grid[1:]]
 
 

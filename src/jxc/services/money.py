@@ -12,8 +12,13 @@ Guarantees:
   (over-allocation is refused with OVER_ALLOCATION, nothing is written).
 - Reversing a payment or document releases its allocations (negative rows) and
   nets it against its reversal item: what it paid becomes a credit again.
-- Receipts and payments write their audit record and `payment.*` outbox event
-  in the same transaction; an idempotency key returns the first payment.
+- A refund (退款) is a payment whose item is positive: it consumes the partner's
+  credits (open credit items dated by the refund) in the same transaction, and is
+  refused (REFUND_EXCEEDS_CREDIT) when larger than the credit net of what the
+  partner still owes; two refunds racing for one credit are serialised by the
+  partner lock, so they never take more than it had.
+- Receipts, payments and refunds write their audit record and `payment.*` outbox
+  event in the same transaction; an idempotency key returns the first payment.
 - Partner balance = Σ item amounts = Σ open remainders (debits − credits);
   a statement's opening + movements = closing.
 """
@@ -40,18 +45,21 @@ from jxc.services.posting import Actor, utc
 
 UowFactory = Callable[[], UnitOfWork]
 PERM_RECEIVE, PERM_PAY, PERM_VIEW, PERM_CREDIT = "money.receive", "money.pay", "money.view", "sales.credit_override"
-PERMISSION = {m.PaymentKind.RECEIPT: PERM_RECEIVE, m.PaymentKind.PAYMENT: PERM_PAY}
-PREFIX = {m.PaymentKind.RECEIPT: "SK", m.PaymentKind.PAYMENT: "FK"}
+# money in needs money.receive, money out money.pay: a customer refund pays out, a supplier refund comes in
+PERMISSION = {m.PaymentKind.RECEIPT: PERM_RECEIVE, m.PaymentKind.PAYMENT: PERM_PAY,
+              m.PaymentKind.CUSTOMER_REFUND: PERM_PAY, m.PaymentKind.SUPPLIER_REFUND: PERM_RECEIVE}
+PREFIX = {m.PaymentKind.RECEIPT: "SK", m.PaymentKind.PAYMENT: "FK", m.PaymentKind.CUSTOMER_REFUND: "TK",
+          m.PaymentKind.SUPPLIER_REFUND: "TK"}
 NO_STOCK_KINDS = frozenset(m.DOCUMENT_SIDES)
 
 
-def _audit(uow: UnitOfWork, action: str, kind: str, oid: int, actor: Actor, now: datetime,
+def audit(uow: UnitOfWork, action: str, kind: str, oid: int, actor: Actor, now: datetime,
            before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> None:
-    uow.audit.append(AuditEntry(action, kind, str(oid), actor.name, now, _plain(before), _plain(after),
+    uow.audit.append(AuditEntry(action, kind, str(oid), actor.name, now, plain_values(before), plain_values(after),
                                 actor.ip, actor.device))
 
 
-def _plain(row: Mapping[str, Any] | None) -> dict[str, Any] | None:
+def plain_values(row: Mapping[str, Any] | None) -> dict[str, Any] | None:
     if row is None:
         return None
     return {k: (str(v) if isinstance(v, Decimal | date | datetime) else v) for k, v in row.items()}
@@ -86,7 +94,7 @@ def raise_for_document(uow: UnitOfWork, doc: Mapping[str, Any], actor: Actor, no
     if amount < 0 and doc.get("source_document_id"):
         src = uow.money.item_of_document(doc["source_document_id"])
         first = src["id"] if src else None
-    _apply(uow, {**item, "id": item_id, "allocated": ZERO}, actor, now, prefer=first)
+    settle(uow, {**item, "id": item_id, "allocated": ZERO}, actor, now, prefer=first)
     uow.outbox.add(OutboxMessage(f"{side.value}.raised", "money_item", str(item_id),
                                  {"item_id": item_id, "partner_id": doc["partner_id"], "document_id": doc["id"],
                                   "reference": doc["number"], "amount": str(amount), "unpriced_lines": unpriced},
@@ -101,10 +109,10 @@ def reverse_for_document(uow: UnitOfWork, doc: Mapping[str, Any], actor: Actor, 
     if item is None:
         return None
     uow.money.lock_partner(item["partner_id"])
-    return _reverse_item(uow, item, actor, now, utc(effective_at) if effective_at else now, "reversal")
+    return reverse_item(uow, item, actor, now, utc(effective_at) if effective_at else now, "reversal")
 
 
-def _reverse_item(uow: UnitOfWork, item: Mapping[str, Any], actor: Actor, now: datetime, at: datetime,
+def reverse_item(uow: UnitOfWork, item: Mapping[str, Any], actor: Actor, now: datetime, at: datetime,
                   kind: str) -> int:
     _release(uow, item["id"], at, actor, now)
     rid = uow.money.add_item({"partner_id": item["partner_id"], "side": item["side"], "kind": kind,
@@ -127,7 +135,7 @@ def remaining(item: Mapping[str, Any]) -> Decimal:
     return abs(item["amount"]) - item["allocated"]
 
 
-def _apply(uow: UnitOfWork, item: Mapping[str, Any], actor: Actor, now: datetime, prefer: int | None = None,
+def settle(uow: UnitOfWork, item: Mapping[str, Any], actor: Actor, now: datetime, prefer: int | None = None,
            limit: Decimal | None = None) -> Decimal:
     """Allocate an item against the opposite-signed open items of its partner, oldest first."""
     left = remaining(item) if limit is None else limit
@@ -164,7 +172,7 @@ def create_account(f: UowFactory, code: str, name: str, kind: str, actor: Actor,
         p.raise_if_any()
         values = {"code": code, "name": name, "kind": kind, "active": True, "version": 1, "updated_at": now}
         aid = uow.money.add_account(values)
-        _audit(uow, "account.create", "money_account", aid, actor, now, None, values)
+        audit(uow, "account.create", "money_account", aid, actor, now, None, values)
         uow.commit()
         return aid
 
@@ -203,27 +211,40 @@ def _hash(inp: PaymentInput, amount: Decimal) -> str:
     return hashlib.sha256(json.dumps(body).encode()).hexdigest()
 
 
-def _amount(raw: Any, field: str, p: Problems) -> Decimal:
+AMOUNT_LIMIT = Decimal(10) ** 12  # a money column holds 16 digits before the point; SQLite stores ×10⁴ in 64 bits
+
+
+def parse_amount(raw: Any, field: str, p: Problems, allow: str = "positive") -> Decimal:
+    """A money amount from what a person typed (``allow``: positive / nonzero / nonnegative), or a problem."""
     try:
         value = to_decimal(raw, field)
     except DomainError as exc:
         p.add(exc.code, field, exc.message_zh, exc.message_en)
         return ZERO
-    if value <= 0:
+    if abs(value) >= AMOUNT_LIMIT:
+        p.add("VALUE_INVALID", field, "金额过大（应小于 1 万亿）", "the amount is too large (it must be below 10^12)")
+    elif allow == "positive" and value <= 0:
         p.add("VALUE_INVALID", field, "金额必须大于 0", "the amount must be greater than 0")
+    elif allow == "nonzero" and value == 0:
+        p.add("VALUE_INVALID", field, "金额不能为 0", "the amount cannot be 0")
+    elif allow == "nonnegative" and value < 0:
+        p.add("VALUE_INVALID", field, "金额不能为负", "the amount cannot be negative")
     elif money(value) != value:
         p.add("VALUE_INVALID", field, "金额最多 4 位小数", "an amount has at most 4 decimal places")
-    return value
+    else:
+        return value
+    return ZERO
 
 
 def record_payment(f: UowFactory, inp: PaymentInput, actor: Actor, now: datetime) -> int:
-    """收款 / 付款 — money into or out of an account, allocated to open items; the rest is a prepayment."""
+    """收款 / 付款 / 退款 — money into or out of an account, allocated to open items; the rest of a receipt or
+    payment is a prepayment, a refund is allocated in full to the partner's credits."""
     require(actor, PERMISSION[inp.kind])
-    side = m.PAYMENT_SIDE[inp.kind]
+    side, sign = m.PAYMENT_SIDE[inp.kind], m.PAYMENT_SIGN[inp.kind]
     p = Problems()
-    amount = _amount(inp.amount, "amount", p)
+    amount = parse_amount(inp.amount, "amount", p)
     at = utc(inp.effective_at or now)
-    wanted = [(int(i), _amount(a, f"allocations[{n}].amount", p)) for n, (i, a) in enumerate(inp.allocations or ())]
+    wanted = [(int(i), parse_amount(a, f"allocations[{n}].amount", p)) for n, (i, a) in enumerate(inp.allocations or ())]
     digest = _hash(inp, amount)
     with f() as uow:
         if inp.idempotency_key:
@@ -234,13 +255,7 @@ def record_payment(f: UowFactory, inp: PaymentInput, actor: Actor, now: datetime
                                       f"idempotency key {inp.idempotency_key} was used for a different payment",
                                       field="idempotency_key", details={"payment_id": done["id"]})
                 return done["id"]
-        partner = uow.records.get("partners", inp.partner_id)
-        role = "customer" if side is m.Side.RECEIVABLE else "supplier"
-        if partner is None:
-            p.add("NOT_FOUND", "partner_id", f"往来单位 {inp.partner_id} 不存在", f"partner {inp.partner_id} does not exist")
-        elif partner["role"] not in (role, "both"):
-            p.add("VALUE_INVALID", "partner_id", f"{partner['name']} 不是{'客户' if role == 'customer' else '供应商'}",
-                  f"{partner['name']} is not a {role}")
+        check_partner(uow, inp.partner_id, side, p)
         account = uow.money.account(inp.account_id)
         if account is None:
             p.add("NOT_FOUND", "account_id", f"资金账户 {inp.account_id} 不存在", f"account {inp.account_id} does not exist")
@@ -249,6 +264,7 @@ def record_payment(f: UowFactory, inp: PaymentInput, actor: Actor, now: datetime
         p.raise_if_any()
         ledger.check_period_open(at, uow.book.lock_head().closed_until)
         uow.money.lock_partner(inp.partner_id)
+        plan = _refund_plan(uow, inp.partner_id, side, at, amount, inp.allocations is None, wanted) if sign > 0 else ()
         number = doc_number(PREFIX[inp.kind], now.date(), uow.documents.next_number(PREFIX[inp.kind], f"{now:%Y%m%d}"))
         pid = uow.money.add_payment({"number": number, "kind": inp.kind.value, "partner_id": inp.partner_id,
                                      "account_id": inp.account_id, "amount": amount, "effective_at": at,
@@ -256,30 +272,66 @@ def record_payment(f: UowFactory, inp: PaymentInput, actor: Actor, now: datetime
                                      "request_hash": digest, "remark": inp.remark, "created_by": actor.name,
                                      "created_at": now})
         item = {"partner_id": inp.partner_id, "side": side.value, "kind": inp.kind.value, "payment_id": pid,
-                "account_id": inp.account_id, "reference": number, "effective_at": at, "amount": -amount,
+                "account_id": inp.account_id, "reference": number, "effective_at": at, "amount": sign * amount,
                 "due_on": None, "created_by": actor.name, "created_at": now}
         item_id = uow.money.add_item(item)
         uow.money.update_payment(pid, {"item_id": item_id})
-        allocated = _allocate(uow, {**item, "id": item_id, "allocated": ZERO}, inp.allocations is None, wanted,
-                              actor, now)
+        if sign > 0:
+            for credit_id, amt in plan:
+                uow.money.allocate(item_id, credit_id, amt, at, actor.name, now)
+            allocated = sum((a for _, a in plan), ZERO)
+        else:
+            allocated = _allocate(uow, {**item, "id": item_id, "allocated": ZERO}, inp.allocations is None, wanted,
+                                  actor, now)
         after = {"number": number, "kind": inp.kind.value, "partner_id": inp.partner_id,
                  "account_id": inp.account_id, "amount": amount, "effective_at": at, "allocated": allocated}
-        _audit(uow, "payment.record", "payment", pid, actor, now, None, after)
+        audit(uow, "payment.record", "payment", pid, actor, now, None, after)
         uow.outbox.add(OutboxMessage("payment.recorded", "payment", str(pid),
-                                     _plain({**after, "payment_id": pid, "unallocated": amount - allocated}) or {},
+                                     plain_values({**after, "payment_id": pid, "unallocated": amount - allocated}) or {},
                                      now))
         uow.commit()
         return pid
 
 
+def check_partner(uow: UnitOfWork, partner_id: int, side: m.Side, p: Problems, field: str = "partner_id") -> None:
+    """The partner exists and is a customer (receivable side) or supplier (payable side)."""
+    partner = uow.records.get("partners", partner_id)
+    role = "customer" if side is m.Side.RECEIVABLE else "supplier"
+    if partner is None:
+        p.add("NOT_FOUND", field, f"往来单位 {partner_id} 不存在", f"partner {partner_id} does not exist")
+    elif partner["role"] not in (role, "both"):
+        p.add("VALUE_INVALID", field, f"{partner['name']} 不是{'客户' if role == 'customer' else '供应商'}",
+              f"{partner['name']} is not a {role}")
+
+
+def _refund_plan(uow: UnitOfWork, partner_id: int, side: m.Side, at: datetime, amount: Decimal, oldest: bool,
+                 wanted: Sequence[tuple[int, Decimal]]) -> list[tuple[int, Decimal]]:
+    """退款 — which credits the refund consumes (under the partner lock): oldest first, or exactly those named.
+
+    Only credits dated by the refund count; the refund may not exceed them, nor the partner's net credit."""
+    credits = {o["id"]: remaining(o) for o in uow.money.open_items(partner_id, side.value, lock=True, sign=-1)
+               if o["effective_at"] <= at}
+    m.check_refund(amount, m.refundable(credits.values(), uow.money.balance(partner_id, side.value)))
+    if oldest:
+        return m.oldest_first(amount, [m.Open(i, left, (n,)) for n, (i, left) in enumerate(credits.items())])
+    m.check_allocation(amount, wanted, credits)
+    if sum((a for _, a in wanted), ZERO) != amount:
+        raise DomainError("VALUE_INVALID", f"退款必须全部核销到贷方明细：核销合计 {sum((a for _, a in wanted), ZERO)}，退款 {amount}",
+                          f"a refund is allocated in full to credits: the allocations sum to "
+                          f"{sum((a for _, a in wanted), ZERO)}, the refund is {amount}", field="allocations")
+    return list(wanted)
+
+
 def _allocate(uow: UnitOfWork, item: Mapping[str, Any], oldest: bool, wanted: Sequence[tuple[int, Decimal]],
               actor: Actor, now: datetime) -> Decimal:
     if oldest:
-        return _apply(uow, item, actor, now)
-    opens = {o["id"]: o for o in uow.money.open_items(item["partner_id"], item["side"], lock=True, sign=1)}
+        return settle(uow, item, actor, now)
+    sign = 1 if item["amount"] > 0 else -1  # a payment (credit) settles debits; a re-opened refund, credits
+    opens = {o["id"]: o for o in uow.money.open_items(item["partner_id"], item["side"], lock=True, sign=-sign)}
     m.check_allocation(remaining(item), wanted, {i: remaining(o) for i, o in opens.items()})
     for item_id, amt in wanted:
-        uow.money.allocate(item_id, item["id"], amt, max(item["effective_at"], opens[item_id]["effective_at"]),
+        debit, credit = (item["id"], item_id) if sign > 0 else (item_id, item["id"])
+        uow.money.allocate(debit, credit, amt, max(item["effective_at"], opens[item_id]["effective_at"]),
                            actor.name, now)
     return sum((a for _, a in wanted), ZERO)
 
@@ -288,7 +340,7 @@ def allocate(f: UowFactory, payment_id: int, allocations: Sequence[tuple[int, An
              now: datetime) -> Decimal:
     """核销 — allocate what is still unallocated of a payment (explicitly, or oldest first when None)."""
     p = Problems()
-    wanted = [(int(i), _amount(a, f"allocations[{n}].amount", p)) for n, (i, a) in enumerate(allocations or ())]
+    wanted = [(int(i), parse_amount(a, f"allocations[{n}].amount", p)) for n, (i, a) in enumerate(allocations or ())]
     p.raise_if_any()
     with f() as uow:
         pay = _payment(uow, payment_id)
@@ -300,7 +352,7 @@ def allocate(f: UowFactory, payment_id: int, allocations: Sequence[tuple[int, An
         item = uow.money.item(pay["item_id"])
         assert item is not None
         done = _allocate(uow, item, allocations is None, wanted, actor, now)
-        _audit(uow, "payment.allocate", "payment", payment_id, actor, now, {"allocated": item["allocated"]},
+        audit(uow, "payment.allocate", "payment", payment_id, actor, now, {"allocated": item["allocated"]},
                {"allocated": item["allocated"] + done, "allocations": [[i, str(a)] for i, a in wanted] or "oldest"})
         uow.outbox.add(OutboxMessage("payment.allocated", "payment", str(payment_id),
                                      {"payment_id": payment_id, "allocated": str(done)}, now))
@@ -324,10 +376,10 @@ def reverse_payment(f: UowFactory, payment_id: int, reason: str, actor: Actor, n
         uow.money.lock_partner(pay["partner_id"])
         item = uow.money.item(pay["item_id"])
         assert item is not None
-        rid = _reverse_item(uow, item, actor, now, max(at, item["effective_at"]), "reversal")
+        rid = reverse_item(uow, item, actor, now, max(at, item["effective_at"]), "reversal")
         uow.money.update_payment(payment_id, {"state": "reversed", "reversal_item_id": rid, "reason": reason,
                                               "reversed_by": actor.name, "reversed_at": now})
-        _audit(uow, "payment.reverse", "payment", payment_id, actor, now, {"state": "posted"},
+        audit(uow, "payment.reverse", "payment", payment_id, actor, now, {"state": "posted"},
                {"state": "reversed", "reason": reason, "reversal_item_id": rid})
         uow.outbox.add(OutboxMessage("payment.reversed", "payment", str(payment_id),
                                      {"payment_id": payment_id, "number": pay["number"], "reason": reason}, now))
@@ -410,8 +462,8 @@ def override_credit(f: UowFactory, order_id: int, reason: str, actor: Actor, now
         values = {"order_id": order_id, "partner_id": order["partner_id"], "exposure": exposure,
                   "credit_limit": partner.get("credit_limit"), "reason": reason, "actor": actor.name, "at": now}
         oid = uow.money.add_credit_override(values)
-        _audit(uow, "order.credit_override", "order", order_id, actor, now, None, values)
-        uow.outbox.add(OutboxMessage("order.credit_overridden", "order", str(order_id), _plain(values) or {}, now))
+        audit(uow, "order.credit_override", "order", order_id, actor, now, None, values)
+        uow.outbox.add(OutboxMessage("order.credit_overridden", "order", str(order_id), plain_values(values) or {}, now))
         uow.commit()
         return {**values, "id": oid}
 

@@ -33,6 +33,12 @@ def side_of(partner: Mapping[str, Any], side: str | None) -> m.Side:
     return m.Side.RECEIVABLE if partner["role"] == "customer" else m.Side.PAYABLE
 
 
+def side_for(f: UowFactory, partner_id: int, side: str | None = None) -> str:
+    """The side a partner's money is on (given, or from its role; a partner that is both must say)."""
+    with f() as uow:
+        return side_of(partner_of(uow, partner_id), side).value
+
+
 def statement(f: UowFactory, partner_id: int, since: datetime, before: datetime, actor: Actor,
               side: str | None = None) -> dict[str, Any]:
     """对账单 — opening balance, every movement in [since, before) with its reference, closing balance."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, String, cast, func, literal, or_, select, union_all
+from sqlalchemy import Connection, String, and_, case, cast, func, literal, or_, select, union_all
 
 from jxc.domain.balances import Amount
 from jxc.domain.catalog import LocationKind
@@ -181,7 +181,8 @@ def all_violations(conn: Connection, queries: Any) -> list[Violation]:
 
 def m_money(conn: Connection) -> list[Violation]:
     """M1 allocated = Σ allocation rows; M2 0 ≤ allocated ≤ |amount|; M3 allocations pair a debit with a
-    credit of the same partner and side, never net negative; M4 a payment's item is its exact negative."""
+    credit of the same partner and side, never net negative; M4 a receipt's / payment's item is its exact
+    negative, a refund's its exact amount; M5–M6 below."""
     from jxc.storage.tables_money import money_allocations, money_items, payments
 
     i, al, p = money_items.c, money_allocations.c, payments.c
@@ -204,7 +205,66 @@ def m_money(conn: Connection) -> list[Violation]:
                           d.c.amount, c.c.amount)
                 .having(or_(func.sum(al.amount) < 0, d.c.partner_id != c.c.partner_id, d.c.side != c.c.side,
                             d.c.amount <= 0, c.c.amount >= 0)).limit(20))]
+    sign = case((p.kind.in_(("customer_refund", "supplier_refund")), 1), else_=-1)
     out += [Violation("M4", f"payment {r[0]}", f"amount {r[1]} but its open item is {r[2]}")
             for r in conn.execute(select(p.number, p.amount, i.amount).join(money_items, i.id == p.item_id)
-                                  .where(i.amount != -p.amount).limit(20))]
+                                  .where(i.amount != sign * p.amount).limit(20))]
+    return out + m5_account_movements(conn) + m6_openings(conn)
+
+
+def m5_account_movements(conn: Connection) -> list[Violation]:
+    """M5 money moves in an account only by receipts, payments, refunds (an item of a payment of that
+    account and partner, or its reversal) and transfers, whose legs are −amount on the account it left and
+    amount − fee on the account it reached (zero on both once reversed)."""
+    from jxc.storage.tables_money import (
+        money_account_entries,
+        money_items,
+        money_transfers,
+        payments,
+    )
+
+    i, p, t, e = money_items.c, payments.c, money_transfers.c, money_account_entries.c
+    out = [Violation("M5", f"money item #{r[0]} ({r[1]})", f"moves money in account {r[2]} but is not an item of "
+                     "a receipt, payment or refund of that account and partner")
+           for r in conn.execute(select(i.id, i.reference, i.account_id)
+                                 .outerjoin(payments, p.id == i.payment_id)
+                                 .where(i.account_id.is_not(None),
+                                        or_(p.id.is_(None), p.account_id != i.account_id, p.partner_id != i.partner_id))
+                                 .limit(20))]
+    posted = t.state == "posted"
+    want = case((e.account_id == t.from_account_id, case((posted, -t.amount), else_=0)),
+                (e.account_id == t.to_account_id, case((posted, t.amount - t.fee), else_=0)), else_=None)
+    legs = (select(t.id, t.number, e.account_id, func.sum(e.amount).label("got"), want.label("want"))
+            .join(money_account_entries, e.transfer_id == t.id)
+            .group_by(t.id, t.number, e.account_id, t.from_account_id, t.to_account_id, t.state, t.amount, t.fee)
+            .subquery())
+    out += [Violation("M5", f"transfer {r[0]} account {r[1]}", f"its entries sum to {r[2]} but should be {r[3]}")
+            for r in conn.execute(select(legs.c.number, legs.c.account_id, legs.c.got, legs.c.want)
+                                  .where(or_(legs.c.want.is_(None), legs.c.got != legs.c.want)).limit(20))]
+    counted = select(e.transfer_id, func.count(func.distinct(e.account_id)).label("n")).group_by(e.transfer_id).subquery()
+    out += [Violation("M5", f"transfer {r[0]}", "has no entry on one of its two accounts")
+            for r in conn.execute(select(t.number).outerjoin(counted, counted.c.transfer_id == t.id)
+                                  .where(func.coalesce(counted.c.n, 0) < 2).limit(20))]
     return out
+
+
+def m6_openings(conn: Connection) -> list[Violation]:
+    """M6 an opening balance's item is its amount, partner and side (kind `opening`); only a posted opening
+    holds its reference, and a reversed one is netted by the exact negative of its item."""
+    from jxc.storage.tables_money import money_items, money_openings
+
+    o, i = money_openings.c, money_items.c
+    r = money_items.alias("r")
+    bad_item = or_(i.id.is_(None), i.kind != "opening", i.amount != o.amount, i.partner_id != o.partner_id,
+                   i.side != o.side)
+    held = or_(and_(o.state == "posted", o.live_reference.is_distinct_from(o.reference)),
+               and_(o.state == "reversed", o.live_reference.is_not(None)))
+    bad_reversal = and_(o.state == "reversed", or_(r.c.id.is_(None), r.c.reverses_id != o.item_id,
+                                                   r.c.amount != -o.amount))
+    q = (select(o.id, o.reference, bad_item, held, bad_reversal)
+         .outerjoin(money_items, i.id == o.item_id).outerjoin(r, r.c.id == o.reversal_item_id)
+         .where(or_(bad_item, held, bad_reversal)).limit(20))
+    return [Violation("M6", f"opening #{x[0]} ({x[1]})",
+                      "its item is not its amount, partner and side" if x[2] else
+                      "its reference is held when reversed, or not held when posted" if x[3] else
+                      "its reversal is not the exact negative of its item") for x in conn.execute(q)]

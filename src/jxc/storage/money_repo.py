@@ -12,18 +12,22 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, case, func, or_, select, update
+from sqlalchemy import Connection, Integer, case, cast, func, null, or_, select, update
 
 from jxc.storage.tables import partners
 from jxc.storage.tables_money import (
     credit_overrides,
+    money_account_entries,
     money_accounts,
     money_allocations,
     money_items,
+    money_openings,
+    money_transfers,
     payments,
 )
 
 MI, AL, P = money_items.c, money_allocations.c, payments.c
+OP, TR, AE = money_openings.c, money_transfers.c, money_account_entries.c
 
 
 class SqlMoneyRepository:
@@ -44,13 +48,33 @@ class SqlMoneyRepository:
     def accounts(self) -> list[dict[str, Any]]:
         return [dict(r) for r in self.conn.execute(select(money_accounts).order_by(money_accounts.c.id)).mappings()]
 
-    def account_balances(self, at: datetime | None = None) -> dict[int, Decimal]:
-        """Money in each account: receipts in, payments out (reversals included), effective ≤ ``at``."""
+    def account_balances(self, at: datetime | None = None, before: datetime | None = None) -> dict[int, Decimal]:
+        """Money in each account, effective ≤ ``at`` (or < ``before``): receipts and supplier refunds in, payments
+        and customer refunds out (reversals included), plus the legs of transfers (资金调拨)."""
         delta = case((MI.side == "receivable", -MI.amount), else_=MI.amount)
-        q = select(MI.account_id, func.sum(delta)).where(MI.account_id.is_not(None)).group_by(MI.account_id)
+        items = select(MI.account_id.label("account_id"), delta.label("amount")).where(MI.account_id.is_not(None))
+        legs = select(AE.account_id, AE.amount)
         if at is not None:
-            q = q.where(MI.effective_at <= at)
+            items, legs = items.where(MI.effective_at <= at), legs.where(AE.effective_at <= at)
+        if before is not None:
+            items, legs = items.where(MI.effective_at < before), legs.where(AE.effective_at < before)
+        u = items.union_all(legs).subquery()
+        q = select(u.c.account_id, func.sum(u.c.amount)).group_by(u.c.account_id)
         return {r[0]: r[1] or Decimal(0) for r in self.conn.execute(q)}
+
+    def account_movements(self, account_id: int, since: datetime, before: datetime) -> list[dict[str, Any]]:
+        """资金流水 — the account's money movements in [since, before): payment items and transfer legs."""
+        delta = case((MI.side == "receivable", -MI.amount), else_=MI.amount)
+        items = (select(MI.effective_at, delta.label("amount"), MI.kind, MI.reference, MI.payment_id,
+                        MI.partner_id, cast(null(), Integer).label("transfer_id"), MI.id.label("row_id"))
+                 .where(MI.account_id == account_id, MI.effective_at >= since, MI.effective_at < before))
+        legs = (select(AE.effective_at, AE.amount, case((AE.reversal, "reversal"), else_="transfer"), TR.number,
+                       cast(null(), Integer), cast(null(), Integer), AE.transfer_id, AE.id)
+                .join(money_transfers, TR.id == AE.transfer_id)
+                .where(AE.account_id == account_id, AE.effective_at >= since, AE.effective_at < before))
+        u = items.union_all(legs).subquery()
+        q = select(u).order_by(u.c.effective_at, u.c.transfer_id.is_not(None), u.c.row_id)
+        return [dict(r) for r in self.conn.execute(q).mappings()]
 
     # ── open items ──
     def add_item(self, values: Mapping[str, Any]) -> int:
@@ -190,6 +214,63 @@ class SqlMoneyRepository:
         return {r[0]: (r[1], r[2]) for r in self.conn.execute(q)}
 
 
+    # ── opening balances (期初) ──
+    def add_opening(self, values: Mapping[str, Any]) -> int:
+        return self.conn.execute(money_openings.insert().returning(OP.id), dict(values)).scalar_one()
+
+    def opening(self, opening_id: int | None = None, lock: bool = False, *, partner_id: int | None = None,
+                side: str | None = None, reference: str | None = None) -> dict[str, Any] | None:
+        """By id, or the posted (not reversed) opening of a partner, side and reference."""
+        if opening_id is not None:
+            q = select(money_openings).where(OP.id == opening_id)
+        else:
+            q = select(money_openings).where(OP.partner_id == partner_id, OP.side == side,
+                                             OP.live_reference == reference)
+        if lock and self._pg:
+            q = q.with_for_update()
+        row = self.conn.execute(q).mappings().first()
+        return None if row is None else dict(row)
+
+    def update_opening(self, opening_id: int, values: Mapping[str, Any]) -> None:
+        self.conn.execute(update(money_openings).where(OP.id == opening_id).values(**values))
+
+    def page_openings(self, after: int | None, limit: int, **filters: Any) -> list[dict[str, Any]]:
+        """Openings by id, each with its item's signed amount still open (``open``)."""
+        left = (MI.amount - case((MI.amount > 0, 1), else_=-1) * MI.allocated).label("open")
+        q = select(money_openings, left).outerjoin(money_items, MI.id == OP.item_id)
+        if after is not None:
+            q = q.where(OP.id > after)
+        for name, value in filters.items():
+            if value is not None:
+                q = q.where(OP[name] == value)
+        return [dict(r) for r in self.conn.execute(q.order_by(OP.id).limit(limit)).mappings()]
+
+    # ── transfers between accounts (资金调拨) ──
+    def add_transfer(self, values: Mapping[str, Any]) -> int:
+        return self.conn.execute(money_transfers.insert().returning(TR.id), dict(values)).scalar_one()
+
+    def transfer(self, transfer_id: int | None = None, key: str | None = None,
+                 lock: bool = False) -> dict[str, Any] | None:
+        q = select(money_transfers).where(TR.id == transfer_id if transfer_id is not None else TR.idempotency_key == key)
+        if lock and self._pg:
+            q = q.with_for_update()
+        row = self.conn.execute(q).mappings().first()
+        return None if row is None else dict(row)
+
+    def update_transfer(self, transfer_id: int, values: Mapping[str, Any]) -> None:
+        self.conn.execute(update(money_transfers).where(TR.id == transfer_id).values(**values))
+
+    def add_account_entry(self, values: Mapping[str, Any]) -> None:
+        self.conn.execute(money_account_entries.insert(), dict(values))
+
+    def page_transfers(self, after: int | None, limit: int, **filters: Any) -> list[dict[str, Any]]:
+        q = select(money_transfers)
+        if after is not None:
+            q = q.where(TR.id > after)
+        for name, value in filters.items():
+            if value is not None:
+                q = q.where(TR[name] == value)
+        return [dict(r) for r in self.conn.execute(q.order_by(TR.id).limit(limit)).mappings()]
 
     # ── credit overrides (信用超额审批) ──
     def add_credit_override(self, values: Mapping[str, Any]) -> int:

@@ -4,6 +4,10 @@ Open items are append-only: a reversal is a new item of the opposite sign that
 references the one it reverses. `allocated` on an item is a projection of its
 allocation rows, kept in the same transaction (`jxc check` verifies it, M1).
 Allocation rows are append-only too: an un-allocation is a negative row.
+Opening balances (期初) are open items with a header row that holds the partner's
+reference (unique while not reversed) and the reversal's reason. Transfers between
+accounts (资金调拨) write account entries (two legs, and two more when reversed);
+an account's balance is its items' money plus its entries.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 from jxc.storage.tables import metadata
@@ -92,7 +97,7 @@ payments = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("reversed_by", String(64), nullable=True),
     Column("reversed_at", UtcDateTime, nullable=True),
-    CheckConstraint("kind in ('receipt', 'payment')", name="kind"),
+    CheckConstraint("kind in ('receipt', 'payment', 'customer_refund', 'supplier_refund')", name="kind"),
     CheckConstraint("state in ('posted', 'reversed')", name="state"),
     CheckConstraint("amount > 0", name="amount_positive"),
     Index("ix_payments_partner", "partner_id", "effective_at"),
@@ -108,4 +113,66 @@ credit_overrides = Table(
     Column("reason", Text, nullable=False),
     Column("actor", String(64), nullable=False),
     Column("at", UtcDateTime, nullable=False),
+)
+
+money_openings = Table(
+    "money_openings", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("partner_id", ForeignKey("partners.id"), nullable=False),
+    Column("side", String(16), nullable=False),
+    Column("reference", String(64), nullable=False),  # the invoice number, or 期初 for a whole balance
+    Column("live_reference", String(64), nullable=True),  # = reference while posted, NULL once reversed
+    Column("amount", Money(), nullable=False),  # signed like its item: > 0 owed, < 0 a credit
+    Column("effective_at", UtcDateTime, nullable=False),
+    Column("due_on", Date, nullable=True),
+    Column("state", String(16), nullable=False),
+    Column("item_id", Integer, nullable=True),
+    Column("reversal_item_id", Integer, nullable=True),
+    Column("remark", Text, nullable=True),
+    Column("reason", Text, nullable=True),
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("reversed_by", String(64), nullable=True),
+    Column("reversed_at", UtcDateTime, nullable=True),
+    CheckConstraint("side in ('receivable', 'payable')", name="side"),
+    CheckConstraint("state in ('posted', 'reversed')", name="state"),
+    CheckConstraint("amount <> 0", name="amount_nonzero"),
+    UniqueConstraint("partner_id", "side", "live_reference", name="uq_money_openings_live_reference"),
+)
+
+money_transfers = Table(
+    "money_transfers", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("number", String(40), nullable=False, unique=True),
+    Column("from_account_id", ForeignKey("money_accounts.id"), nullable=False),
+    Column("to_account_id", ForeignKey("money_accounts.id"), nullable=False),
+    Column("amount", Money(), nullable=False),  # leaves the from account
+    Column("fee", Money(), nullable=False, default=0),  # does not arrive: the to account gets amount − fee
+    Column("effective_at", UtcDateTime, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("idempotency_key", String(128), nullable=True, unique=True),
+    Column("request_hash", String(64), nullable=True),
+    Column("remark", Text, nullable=True),
+    Column("reason", Text, nullable=True),
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("reversed_by", String(64), nullable=True),
+    Column("reversed_at", UtcDateTime, nullable=True),
+    CheckConstraint("state in ('posted', 'reversed')", name="state"),
+    CheckConstraint("amount > 0", name="amount_positive"),
+    CheckConstraint("fee >= 0 and fee < amount", name="fee_range"),
+    CheckConstraint("from_account_id <> to_account_id", name="accounts_differ"),
+)
+
+money_account_entries = Table(
+    "money_account_entries", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("account_id", ForeignKey("money_accounts.id"), nullable=False),
+    Column("transfer_id", ForeignKey("money_transfers.id"), nullable=False, index=True),
+    Column("amount", Money(), nullable=False),  # signed: + into the account, − out of it
+    Column("effective_at", UtcDateTime, nullable=False),
+    Column("reversal", Boolean, nullable=False, default=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    CheckConstraint("amount <> 0", name="amount_nonzero"),
+    Index("ix_money_account_entries_account_time", "account_id", "effective_at"),
 )

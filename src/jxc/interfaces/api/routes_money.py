@@ -1,5 +1,6 @@
-"""应收应付 — money accounts, receipts and payments with allocation (核销), open items, partner balances,
-statements (对账单), ageing (账龄) and credit overrides; all under /api/v1/money."""
+"""应收应付 — money accounts, receipts, payments and refunds with allocation (核销), open items, partner
+balances, statements (对账单), ageing (账龄), credit overrides, opening balances (期初) and transfers between
+accounts (资金调拨); all under /api/v1/money."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from jxc.interfaces.api import pagination as pg
 from jxc.interfaces.api.deps import SESSION_COOKIE, CurrentActor, JxcApp, credential, scope_of
 from jxc.interfaces.api.render import plain
 from jxc.services import money, money_reads
+from jxc.services import money_openings as op
+from jxc.services import money_transfers as mt
 
 router = APIRouter(prefix="/api/v1/money", tags=["money"])
 DbId = Annotated[int, Field(ge=1, le=2**31 - 1)]
@@ -35,14 +38,16 @@ class AllocationIn(BaseModel):
 
 
 class PaymentIn(BaseModel):
-    kind: PaymentKind = Field(description="receipt 收款 (from a customer) / payment 付款 (to a supplier)")
+    kind: PaymentKind = Field(description="receipt 收款 (from a customer) / payment 付款 (to a supplier) / "
+                                          "customer_refund 退款 (to a customer, from its credit) / "
+                                          "supplier_refund 供应商退款 (from a supplier, from our credit)")
     partner_id: DbId
     account_id: DbId
     amount: Amount
     effective_at: datetime | None = None
     allocate: Literal["oldest", "none", "explicit"] = Field(
-        "oldest", description="oldest: oldest open items first 先进先出; none: all a prepayment 预收/预付; "
-                              "explicit: exactly `allocations`")
+        "oldest", description="oldest: oldest open items first 先进先出; none: all a prepayment 预收/预付 "
+                              "(not for refunds); explicit: exactly `allocations` (a refund's sum to its amount)")
     allocations: list[AllocationIn] = Field(default_factory=list, max_length=500)
     remark: Annotated[str | None, Field(max_length=2000)] = None
 
@@ -56,9 +61,41 @@ class ReverseIn(BaseModel):
     effective_at: datetime | None = None
 
 
+class OpeningIn(BaseModel):
+    partner_id: DbId
+    amount: Annotated[str, Field(min_length=1, max_length=30, description="signed 金额: > 0 owed, < 0 a credit 预收/预付")]
+    on: date = Field(description="the invoice's date (or the opening date) 日期, in the book's time zone")
+    reference: Annotated[str | None, Field(max_length=64, description="invoice number 单号 (default 期初)")] = None
+    due_on: date | None = Field(None, description="due date 到期日 (default: date + the partner's terms)")
+    side: Side | None = Field(None, description="receivable / payable (default: from the partner's role)")
+    remark: Annotated[str | None, Field(max_length=2000)] = None
+
+
+class OpeningsIn(BaseModel):
+    entries: list[OpeningIn] = Field(min_length=1, max_length=op.MAX_ENTRIES)
+
+
+class TransferIn(BaseModel):
+    from_account_id: DbId
+    to_account_id: DbId
+    amount: Amount
+    fee: Annotated[str, Field(max_length=30, description="手续费: the to account receives amount − fee")] = "0"
+    effective_at: datetime | None = None
+    remark: Annotated[str | None, Field(max_length=2000)] = None
+
+
 class OverrideIn(BaseModel):
     order_id: DbId
     reason: str = Field(min_length=1, max_length=2000)
+
+
+def _key(request: Request, actor: Any, idempotency_key: str | None) -> str | None:
+    """The payments' and transfers' keys are global: make the caller's key its own."""
+    if not idempotency_key:
+        return None
+    raw = credential({"authorization": request.headers.get("authorization", "")},
+                     request.cookies.get(SESSION_COOKIE)) or actor.name
+    return "api:" + hashlib.sha256(f"{scope_of(raw)}\n{idempotency_key}".encode()).hexdigest()
 
 
 def _aware(at: datetime | None, field: str) -> datetime | None:
@@ -103,11 +140,7 @@ def list_payments(actor: CurrentActor, app: JxcApp, cursor: pg.Cursor = None, li
 def record_payment(body: PaymentIn, request: Request, actor: CurrentActor, app: JxcApp,
                    idempotency_key: Annotated[str | None, Header(max_length=200)] = None) -> dict[str, Any]:
     """收款 / 付款 — into or out of an account, allocated to open items; the rest stays as a prepayment."""
-    key = None
-    if idempotency_key:  # the payments table's key is global: make it the caller's own
-        raw = credential({"authorization": request.headers.get("authorization", "")},
-                         request.cookies.get(SESSION_COOKIE)) or actor.name
-        key = "api:" + hashlib.sha256(f"{scope_of(raw)}\n{idempotency_key}".encode()).hexdigest()
+    key = _key(request, actor, idempotency_key)
     allocations = (None if body.allocate == "oldest" else
                    [] if body.allocate == "none" else [(a.item_id, a.amount) for a in body.allocations])
     pid = money.record_payment(app.uow_factory, money.PaymentInput(
@@ -189,3 +222,83 @@ def trading_profit(actor: CurrentActor, app: JxcApp,
 def credit_override(body: OverrideIn, actor: CurrentActor, app: JxcApp) -> dict[str, Any]:
     """信用超额审批 — let this sales order's current exposure exceed the limit (sales.credit_override), audited."""
     return plain(money.override_credit(app.uow_factory, body.order_id, body.reason, actor, app.clock.now()))
+
+
+# ── opening balances (期初) ───────────────────────────────────────────────────
+
+
+@router.post("/openings", status_code=201)
+def record_openings(body: OpeningsIn, actor: CurrentActor, app: JxcApp) -> dict[str, Any]:
+    """期初应收/应付 — all entries or none (422 lists each problem as ``entries[i].field``); an entry identical
+    to a posted opening returns it (``created: false``), a different one with its reference is OPENING_EXISTS."""
+    entries = [op.OpeningInput(e.partner_id, e.amount, _day_start(app, e.on), e.reference, e.due_on,
+                               e.side and e.side.value, e.remark) for e in body.entries]
+    done = op.record_openings(app.uow_factory, entries, actor, app.clock.now())
+    return {"items": [{"id": r.id, "created": r.created} for r in done]}
+
+
+@router.get("/openings")
+def list_openings(actor: CurrentActor, app: JxcApp, cursor: pg.Cursor = None, limit: pg.Limit = pg.DEFAULT_LIMIT,
+                  partner_id: QId = None, side: Side | None = None,
+                  state: Literal["posted", "reversed"] | None = None) -> dict[str, Any]:
+    """期初列表 — with what is still open of each."""
+    rows = op.page_openings(app.uow_factory, actor, pg.decode(cursor, "id"), limit + 1, partner_id=partner_id,
+                            side=side and side.value, state=state)
+    return pg.by_id(rows, limit, plain)
+
+
+@router.post("/openings/{opening_id}/reverse")
+def reverse_opening(opening_id: pg.Id, body: ReverseIn, actor: CurrentActor, app: JxcApp) -> dict[str, Any]:
+    """红冲期初 — dated like the opening unless ``effective_at`` says otherwise; frees its reference."""
+    op.reverse_opening(app.uow_factory, opening_id, body.reason, actor, app.clock.now(),
+                       _aware(body.effective_at, "effective_at"))
+    if not actor.can(money.PERM_VIEW):
+        return {"id": opening_id, "state": "reversed"}
+    return plain(op.page_openings(app.uow_factory, actor, None, 1, id=opening_id)[0])
+
+
+# ── transfers between accounts (资金调拨) ─────────────────────────────────────
+
+
+@router.get("/transfers")
+def list_transfers(actor: CurrentActor, app: JxcApp, cursor: pg.Cursor = None, limit: pg.Limit = pg.DEFAULT_LIMIT,
+                   state: Literal["posted", "reversed"] | None = None) -> dict[str, Any]:
+    """资金调拨列表."""
+    rows = mt.page_transfers(app.uow_factory, actor, pg.decode(cursor, "id"), limit + 1, state=state)
+    return pg.by_id(rows, limit, plain)
+
+
+@router.post("/transfers", status_code=201)
+def record_transfer(body: TransferIn, request: Request, actor: CurrentActor, app: JxcApp,
+                    idempotency_key: Annotated[str | None, Header(max_length=200)] = None) -> dict[str, Any]:
+    """资金调拨 — ``amount`` leaves one account, ``amount − fee`` reaches the other (money.pay)."""
+    tid = mt.record_transfer(app.uow_factory, mt.TransferInput(
+        body.from_account_id, body.to_account_id, body.amount, body.fee, _aware(body.effective_at, "effective_at"),
+        body.remark, _key(request, actor, idempotency_key)), actor, app.clock.now())
+    return plain(mt.get_transfer(app.uow_factory, tid, actor)) if actor.can(money.PERM_VIEW) else {"id": tid}
+
+
+@router.get("/transfers/{transfer_id}")
+def get_transfer(transfer_id: pg.Id, actor: CurrentActor, app: JxcApp) -> dict[str, Any]:
+    return plain(mt.get_transfer(app.uow_factory, transfer_id, actor))
+
+
+@router.post("/transfers/{transfer_id}/reverse")
+def reverse_transfer(transfer_id: pg.Id, body: ReverseIn, actor: CurrentActor, app: JxcApp) -> dict[str, Any]:
+    """红冲调拨 — the money and the fee go back; earlier balances are unchanged."""
+    mt.reverse_transfer(app.uow_factory, transfer_id, body.reason, actor, app.clock.now(),
+                        _aware(body.effective_at, "effective_at"))
+    if not actor.can(money.PERM_VIEW):
+        return {"id": transfer_id, "state": "reversed"}
+    return plain(mt.get_transfer(app.uow_factory, transfer_id, actor))
+
+
+@router.get("/accounts/{account_id}/statement")
+def account_statement(account_id: pg.Id, actor: CurrentActor, app: JxcApp,
+                      since: Annotated[date, Query(alias="from", description="first day 起始日")],
+                      until: Annotated[date, Query(alias="to", description="last day (inclusive) 截止日")]) -> dict[str, Any]:
+    """资金账户流水 — opening balance, receipts, payments, refunds and transfer legs, closing balance."""
+    if until < since:
+        raise DomainError("VALUE_INVALID", "截止日不能早于起始日", "'to' cannot be before 'from'", field="to")
+    return plain(mt.account_statement(app.uow_factory, account_id, _day_start(app, since),
+                                      _day_start(app, until) + timedelta(days=1), actor))

@@ -1,5 +1,6 @@
 """应收应付页面 — partner balances with what is overdue, statements (对账单, .xlsx), ageing (账龄),
-receipts and payments with allocation (核销), and their reversal (红冲).
+receipts, payments and refunds (退款) with allocation (核销), their reversal (红冲), and opening balances
+(期初: one at a time, or pasted from a spreadsheet).
 
 Guarantees:
 - Pages call `services.money`, the same service as /api/v1/money; it checks `money.view`,
@@ -34,12 +35,16 @@ from jxc.interfaces.web.web_common import (
     pick,
     render,
 )
-from jxc.services import money, money_reads
+from jxc.services import first_run, money, money_reads
+from jxc.services import money_openings as op
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
 SIDES = {"receivable": N_("应收（客户）"), "payable": N_("应付（供应商）")}
-KINDS = {"receipt": N_("收款"), "payment": N_("付款")}
+KINDS = {"receipt": N_("收款"), "payment": N_("付款"), "customer_refund": N_("退款给客户"),
+         "supplier_refund": N_("供应商退款")}
+TITLES = {"receipt": N_("登记收款"), "payment": N_("登记付款"), "customer_refund": N_("登记退款（付给客户）"),
+          "supplier_refund": N_("登记供应商退款（收回）")}
 BUCKETS = {"not_due": N_("未到期"), "d1_30": N_("逾期1-30天"), "d31_60": N_("逾期31-60天"),
            "d61_90": N_("逾期61-90天"), "over_90": N_("逾期90天以上")}
 OVERDUE = ("d1_30", "d31_60", "d61_90", "over_90")
@@ -137,16 +142,18 @@ def _pay_form(request: Request, v: Any, kind: str, values: dict[str, str], statu
               errors: dict[str, str] | None = None, general: list[str] | None = None) -> Response:
     app = jxc(request)
     side = m.PAYMENT_SIDE[m.PaymentKind(kind)].value
+    settles = -m.PAYMENT_SIGN[m.PaymentKind(kind)]  # receipts settle debits (+), refunds use credits (−)
     partner_id = int(values["partner_id"]) if values.get("partner_id", "").isdigit() else None
     items: list[dict[str, Any]] = []
     if partner_id:
         try:
-            items = [r for r in money_reads.open_items(app.uow_factory, v.actor, None, 200, partner_id, side)
-                     if r["open"] > 0]
+            items = [{**r, "open": settles * r["open"]} for r in
+                     money_reads.open_items(app.uow_factory, v.actor, None, 200, partner_id, side)
+                     if settles * r["open"] > 0]
         except DomainError:  # a cashier without money.view: oldest-first only
             items = []
     accounts = app.queries.page_records("money_accounts", None, 200, active=True)
-    return render(request, "money_pay.html", status, viewer=v, kind=kind, kinds=KINDS, values=values,
+    return render(request, "money_pay.html", status, viewer=v, kind=kind, kinds=KINDS, titles=TITLES, values=values,
                   partners=_partners(app, side), accounts=accounts, items=items, errors=errors or {},
                   general=general or [])
 
@@ -187,7 +194,7 @@ def record(request: Request, data: Form, v: Page) -> Response:
         pid = money.record_payment(app.uow_factory, money.PaymentInput(
             m.PaymentKind(kind), int(values["partner_id"] or 0), int(values["account_id"] or 0)
             if values["account_id"].isdigit() else 0, values["amount"] or "0",
-            effective_at=_start(app, day) + timedelta(hours=12),
+            effective_at=app.clock.now() if day == _today(app) else _start(app, day) + timedelta(hours=12),
             allocations=picked if values["mode"] == "picked" else None, remark=values["remark"] or None), v.actor,
             app.clock.now())
     except DomainError as exc:
@@ -250,3 +257,61 @@ def reverse(request: Request, payment_id: int, data: Form, v: Page) -> Response:
         return _payment_page(request, v, payment_id, exc.status if exc.status != 400 else 422, errors=errors,
                              error="；".join(general) if general else None)
     return RedirectResponse(f"/money/payments/{payment_id}?done=reversed", status_code=303)
+
+
+# ── opening balances (期初) ───────────────────────────────────────────────────
+
+def _openings_page(request: Request, v: Any, values: dict[str, str], status: int = 200,
+                   errors: dict[str, str] | None = None, general: list[str] | None = None, done: str = "") -> Response:
+    app = jxc(request)
+    try:
+        rows = op.page_openings(app.uow_factory, v.actor, None, 1000)
+    except DomainError as exc:
+        return _refused(request, v, exc)
+    partners = app.queries.page_records("partners", None, 5000, active=True)
+    return render(request, "money_openings.html", status, viewer=v, rows=rows, partners=partners, sides=SIDES,
+                  values=values, errors=errors or {}, general=general or [], done=done)
+
+
+@router.get("/money/openings")
+def openings(request: Request, v: Page, done: str = "") -> Response:
+    """期初应收/应付 — the openings entered so far, a form for one, and a box to paste many from Excel."""
+    day = _today(jxc(request)) - timedelta(days=1)
+    return _openings_page(request, v, {"on": day.isoformat()}, done=done[:20])
+
+
+@router.post("/money/openings")
+def record_openings(request: Request, data: Form, v: Page) -> Response:
+    """录入期初 — the pasted table (all rows or none), or the one entry of the form."""
+    app = jxc(request)
+    if not csrf_ok(request, data, v):
+        return csrf_refused(request, v)
+    keys = ("partner_id", "reference", "amount", "on", "due_on", "side", "table")
+    values = {k: data.get(k, "").strip() for k in keys}
+    first_row = 2
+    try:
+        if values["table"]:
+            rows = first_run.read_table(values["table"].encode(), columns=op.COLUMNS)
+            entries = op.entries_from_rows(app.uow_factory, rows, app.settings.zone, _day(values["on"], _today(app)))
+        else:
+            first_row = 0
+            due = _day(values["due_on"], date.min) if values["due_on"] else None
+            if due == date.min:
+                raise DomainError("VALUE_INVALID", "到期日格式应为 2026-10-31", "the due date should look like 2026-10-31",
+                                  field="entries[0].due_on")
+            entries = [op.OpeningInput(int(values["partner_id"]) if values["partner_id"].isdigit() else 0,
+                                       values["amount"] or "0", _start(app, _day(values["on"], _today(app))),
+                                       values["reference"] or None, due, values["side"] or None)]
+        done = op.record_openings(app.uow_factory, entries, v.actor, app.clock.now())
+    except DomainError as exc:
+        errors, general = field_errors(request, exc)
+        if first_row:  # a pasted table: name the spreadsheet row of each problem
+            _ = gettext_for(request)
+            general += [_("第 %(row)s 行：%(problem)s", row=first_row + int(k.split("-")[1]), problem=msg)
+                        for k, msg in errors.items() if k.startswith("entries-")]
+            errors = {}
+        else:
+            errors = {k.removeprefix("entries-0-"): msg for k, msg in errors.items()}
+        return _openings_page(request, v, values, exc.status if exc.status != 400 else 422, errors, general)
+    made = sum(1 for r in done if r.created)
+    return RedirectResponse(f"/money/openings?done={made}-{len(done) - made}", status_code=303)
