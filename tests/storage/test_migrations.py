@@ -85,3 +85,15 @@ def test_upgrading_an_existing_book_brings_the_new_defaults(fresh):
         names = [r[0] for r in conn.execute(text("select name from approval_rules"))]
     assert perms == {"report.view", "money.receive", "money.pay", "money.view", "sales.credit_override"}
     assert names.count("超收需主管审批") == 1 and len(names) == rules_before + 1
+
+
+def test_check_constraints_follow_the_tables(fresh):
+    """Autogenerate cannot see a changed CHECK: the migrated payments table must accept refunds (退款)."""
+    fresh.upgrade()
+    checks = {c["name"]: c["sqltext"] for c in inspect(fresh.engine).get_check_constraints("payments")}
+    assert "customer_refund" in checks["ck_payments_kind"] and "supplier_refund" in checks["ck_payments_kind"]
+    from alembic import command
+
+    command.downgrade(alembic_config(fresh.engine), "0009")
+    checks = {c["name"]: c["sqltext"] for c in inspect(fresh.engine).get_check_constraints("payments")}
+    assert "customer_refund" not in checks["ck_payments_kind"]
