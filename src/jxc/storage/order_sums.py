@@ -6,8 +6,9 @@ Guarantees:
   contribution − before's) is written by `flush()` just before the unit of work (or the batch
   savepoint) commits, and dropped with it on rollback.
 - No deadlock, no lost update: a transaction's deltas are merged per key and written at the end
-  as one `INSERT … ON CONFLICT DO UPDATE SET n = n + excluded.n` in key order, so two
-  transactions lock shared rows in the same order and hold them only until their commit.
+  with one `INSERT … ON CONFLICT DO UPDATE SET n = n + excluded.n` run over the rows in key order
+  (executemany), so two transactions lock shared rows in the same order and hold them only until
+  their commit.
 - What counts is exactly what the live query counts: orders in state confirmed / partial / done /
   closed with at least one line; a line's filled quantity is min(qty_done, qty_base).
 - Days and months are cut in the zone recorded in `report_projections` (the book setting
@@ -151,21 +152,20 @@ class OrderSumsWriter:
         rows = [dict(zip(KEY, k, strict=True)) | dict(zip(MEASURES, s, strict=True))
                 for k, s in sorted(self.pending.items()) if any(s)]
         self.discard()
-        for i in range(0, len(rows), 500):
-            upsert(self.conn, rows[i:i + 500])
+        if rows:  # one statement, its rows run in key order (executemany)
+            self.conn.execute(_upsert(self.conn.dialect.name), rows)
 
     def discard(self) -> None:
         self.pending = {}
         self._zone_read = False  # the advisory lock ends with the transaction
 
 
-def upsert(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    """Add ``rows`` (already in key order) to `order_sums`."""
-    if not rows:
-        return
-    ins = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(order_sums).values(rows)
-    conn.execute(ins.on_conflict_do_update(index_elements=list(KEY),
-                                           set_={m: order_sums.c[m] + ins.excluded[m] for m in MEASURES}))
+@lru_cache(maxsize=2)
+def _upsert(dialect: str) -> Any:
+    """INSERT … ON CONFLICT DO UPDATE SET n = n + excluded.n, built once (so it is compiled once)."""
+    ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(order_sums)
+    return ins.on_conflict_do_update(index_elements=list(KEY),
+                                     set_={m: order_sums.c[m] + ins.excluded[m] for m in MEASURES})
 
 
 # ── recomputation: rebuild and R2 ─────────────────────────────────────────────
