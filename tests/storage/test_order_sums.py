@@ -297,3 +297,37 @@ def test_month_edges_read_day_rows_and_whole_months_month_rows():
                ).count("order_sums.grain") == 3  # whole Dec 2026, plus 11-15…11-30 and 01-01…01-09 from days
     assert str(p("month", date(2026, 11, 15), date(2026, 12, 10)).compile(compile_kwargs={"literal_binds": True})
                ).count("'month'") == 0
+
+
+def test_repository_writes_the_services_do_not_make_today_are_projected_too(app, shop):
+    """An order inserted already confirmed, a line moved to another product and re-quantified, a line
+    moved to another order, an order's partner changed: R2 stays clean after each."""
+    x, y, z = shop.products
+    header = {"kind": "sales", "state": "confirmed", "partner_id": shop.customers[0], "warehouse_id": shop.whs[0],
+              "needed_on": None, "remark": None, "version": 1, "created_by": "t", "created_at": TIMES[0],
+              "updated_at": NOW}
+
+    def line(product: int, qty: str, done: str) -> dict[str, Any]:
+        return {"product_id": product, "unit": "个", "qty": D(qty), "qty_base": D(qty), "qty_done": D(done),
+                "unit_price": None, "reservation_id": None, "shortage": D(0), "price_source": None}
+
+    with app.uow() as uow:
+        a = uow.trade.insert({**header, "number": "A"}, [line(x, "4", "4"), line(y, "3", "1")])
+        b = uow.trade.insert({**header, "number": "B", "created_at": TIMES[4]}, [line(z, "2", "0")])
+        uow.commit()
+    assert_r2_clean(app)
+    first, second = (ln["id"] for ln in trade.get_order(app.uow_factory, a)["lines"])
+    for values in ({"product_id": x}, {"qty_base": D(1)}, {"qty_done": D(5)}):
+        with app.uow() as uow:
+            uow.trade.update_line(second, values)
+            uow.commit()
+        assert_r2_clean(app)
+    with app.uow() as uow:
+        uow.trade.update_line(first, {"order_id": b})
+        uow.trade.update(b, {"partner_id": shop.customers[1], "state": "done"})
+        uow.commit()
+    assert_r2_clean(app)
+    with app.engine.connect() as conn:
+        rows = order_sums.stored(conn)
+    assert rows[("sales", "partner", "month", date(2026, 12, 1), shop.customers[1], shop.whs[0])] == (
+        1, 1, 2, 1, D(6), D(4))  # order b: its own line (2, none done) and a's first line (4 of 4)
