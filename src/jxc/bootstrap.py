@@ -21,10 +21,10 @@ from jxc.services.chat_catalog import ChatCatalog
 from jxc.services.ports import Queries, UnitOfWork, Violation
 from jxc.services.web_reads import WebReads
 from jxc.storage import backup as backups
-from jxc.storage import schema
+from jxc.storage import order_sums, schema
 from jxc.storage.backup import BackupError, BackupReport, RestoreReport
 from jxc.storage.batch import SqlBatch
-from jxc.storage.engine import make_engine
+from jxc.storage.engine import WRITE, make_engine
 from jxc.storage.queries import SqlQueries
 from jxc.storage.uow import SqlUnitOfWork
 from jxc.storage.web_queries import SqlWebReads
@@ -65,6 +65,12 @@ class App:
     def create_all(self) -> None:
         """Fast schema creation without migrations (tests, throw-away databases)."""
         schema.create_all(self.engine)
+
+    def rebuild_reports(self) -> dict[str, int]:
+        """重建报表投影 — recompute the report projections from their sources: order_sums (订单完成汇总)
+        in the zone of the book setting `reports.timezone`. Rows written, per projection."""
+        with self.engine.connect().execution_options(**WRITE) as conn, conn.begin():
+            return {"order_sums": order_sums.rebuild_order_sums(conn, self.clock.now())}
 
     def schema_revision(self) -> str | None:
         return schema.current_revision(self.engine)

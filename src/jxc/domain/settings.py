@@ -76,6 +76,18 @@ def _percent(v: Any) -> str:
     return str(d.normalize())
 
 
+def _zone(v: Any) -> str:
+    """An IANA time-zone name (Asia/Shanghai)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    s = str(v).strip()
+    try:
+        ZoneInfo(s)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError("an IANA time zone such as Asia/Shanghai") from exc
+    return s
+
+
 SETTINGS: Mapping[str, SettingSpec] = {
     "business.name": SettingSpec("我的店", _text, "企业/店铺名称", "business name"),
     "overdue.first_minutes": SettingSpec(60, _minutes, "单据超时提醒经办人（分钟）",
@@ -97,6 +109,8 @@ SETTINGS: Mapping[str, SettingSpec] = {
                                             "minutes after its business time a posting counts as back-dated"),
     "trading.no_stock": SettingSpec(False, _bool, "无库存版：销售出库/采购入库只记应收应付，不动库存",
                                     "no-stock trading: deliveries and receipts raise money owed but move no stock"),
+    "reports.timezone": SettingSpec("Asia/Shanghai", _zone, "报表按此时区划分日/月（改后运行 jxc reports rebuild）",
+                                    "time zone that cuts report days and months (run jxc reports rebuild after a change)"),
     **{f"doc_prefix.{k.value}": SettingSpec(info.prefix, _prefix, f"{info.zh}单号前缀", f"{info.en} number prefix")
        for k, info in KINDS.items()},
 }

@@ -189,11 +189,12 @@ def demo_cmd(
 
 @app.command()
 def check(data_dir: DataDir = None) -> None:
-    """检查账实一致 / verify invariants I1 I2 I3 I4 I5 I6 I8 I9 and money owed M1–M6 on the live database."""
+    """检查账实一致 / verify invariants I1 I2 I3 I4 I5 I6 I8 I9, money owed M1–M6 and the order-fulfilment
+    projection R2 on the live database."""
     a = _app(data_dir)
     violations = a.queries.violations()
     if not violations:
-        _c.out.print("[green]检查通过 / all invariants hold[/green] (I1 I2 I3 I4 I5 I6 I8 I9 M1–M6)")
+        _c.out.print("[green]检查通过 / all invariants hold[/green] (I1 I2 I3 I4 I5 I6 I8 I9 M1–M6 R2)")
         return
     table = Table("invariant", "subject 对象", "detail 说明")
     for v in violations:

@@ -35,13 +35,16 @@ class _Scope:
 
     def __exit__(self, *exc: object) -> None:
         if self._savepoint is not None and self._savepoint.is_active:
+            self._shared.forget()
             self._savepoint.rollback()
         self._savepoint = None
 
     def commit(self) -> None:
+        self._shared.flush()  # held-back writes belong to this call's savepoint
         self._savepoint.commit()
 
     def rollback(self) -> None:
+        self._shared.forget()
         self._savepoint.rollback()
 
 

@@ -173,10 +173,17 @@ def i8_time_travel(conn: Connection, queries: Any) -> list[Violation]:
 def all_violations(conn: Connection, queries: Any) -> list[Violation]:
     out: list[Violation] = []
     for check in (i1_balance_equals_ledger, i2_balanced_postings, i3_no_unapproved_negative, i4_reservations,
-                  i5_reversals_exact, i6_audit, i9_closed_periods, m_money):
+                  i5_reversals_exact, i6_audit, i9_closed_periods, m_money, r2_order_sums):
         out += check(conn)
     out += i8_time_travel(conn, queries)
     return out
+
+
+def r2_order_sums(conn: Connection) -> list[Violation]:
+    """R2 订单完成汇总 = its recomputation from the orders (storage/order_sums.py)."""
+    from jxc.storage import order_sums
+
+    return order_sums.check(conn)
 
 
 def m_money(conn: Connection) -> list[Violation]:

@@ -103,9 +103,14 @@ class SqlMoneyRepository:
         return [dict(r) for r in self.conn.execute(q).mappings()]
 
     def lock_partner(self, partner_id: int) -> None:
-        """Serialise money writers of one partner (the partner row; SQLite: already serialised)."""
+        """Serialise money writers of one partner (the partner row; SQLite: already serialised).
+
+        FOR NO KEY UPDATE, not FOR UPDATE: money writers still queue on the row, but a transaction that
+        only inserts a row referencing the partner (a document draft: the foreign key's KEY SHARE) and
+        then appends to the audit chain no longer deadlocks with a posting that holds the book head."""
         if self._pg:
-            self.conn.execute(select(partners.c.id).where(partners.c.id == partner_id).with_for_update())
+            self.conn.execute(select(partners.c.id).where(partners.c.id == partner_id)
+                              .with_for_update(key_share=True))
 
     def allocate(self, debit_id: int, credit_id: int, amount: Decimal, effective_at: datetime, actor: str,
                  now: datetime) -> None:

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import Engine, case, func, literal_column, select, type_coerce
 from sqlalchemy.sql.elements import ColumnElement
 
+from jxc.storage import fulfilment_repo
 from jxc.storage.tables import (
     document_lines,
     documents,
@@ -32,7 +33,6 @@ from jxc.storage.tables import (
     products,
     warehouses,
 )
-from jxc.storage.tables_trade import order_lines, orders
 from jxc.storage.types import Money, Quantity
 
 KINDS = {"purchase": ("purchase_receipt", "purchase_return"), "sales": ("sales_delivery", "sales_return")}
@@ -141,38 +141,6 @@ def gross_profit(engine: Engine, by: str, f: Mapping[str, Any], offset: int, lim
     return rows
 
 
-def fulfilment(engine: Engine, side: str, by: str, f: Mapping[str, Any], offset: int, limit: int
-               ) -> list[dict[str, Any]]:
-    """订单完成率 — ordered vs delivered / received (capped at ordered), per partner / product / period."""
-    o, ol = orders.c, order_lines.c
-    key = _key(engine, by, f, o.created_at, o.partner_id, ol.product_id, o.id, o.warehouse_id).label("key")
-    filled = case((ol.qty_done > ol.qty_base, ol.qty_base), else_=ol.qty_done)
-    q = (select(key, func.count(func.distinct(o.id)).label("orders"),
-                func.count(func.distinct(case((o.state == "done", o.id), else_=None))).label("orders_done"),
-                func.count().label("lines"),
-                func.sum(case((ol.qty_done >= ol.qty_base, 1), else_=0)).label("lines_filled"),
-                type_coerce(func.sum(ol.qty_base), Quantity()).label("qty_ordered"),
-                type_coerce(func.sum(filled), Quantity()).label("qty_filled"))
-         .join_from(order_lines, orders, o.id == ol.order_id)
-         .where(o.kind == side, o.state.in_(("confirmed", "partial", "done", "closed"))))
-    for col, name in ((o.warehouse_id, "warehouse_id"), (o.partner_id, "partner_id"), (ol.product_id, "product_id")):
-        if f.get(name) is not None:
-            q = q.where(col == f[name])
-    if f.get("warehouse_ids") is not None:
-        q = q.where(o.warehouse_id.in_(list(f["warehouse_ids"])))
-    if f.get("since") is not None:
-        q = q.where(o.created_at >= f["since"])
-    if f.get("until") is not None:
-        q = q.where(o.created_at < f["until"])
-    q = q.group_by(key).order_by(key).offset(offset).limit(limit)
-    with engine.connect() as conn:
-        rows = [dict(r) for r in conn.execute(q).mappings()]
-        _label(conn, by, rows)
-    for r in rows:
-        r["fill_rate"] = (r["qty_filled"] / r["qty_ordered"]).quantize(Decimal("0.0001")) if r["qty_ordered"] else None
-    return rows
-
-
 def _label(conn: Any, by: str, rows: list[dict[str, Any]]) -> None:
     """Names for the keys of one page (a second, small query: the grouping stays on ids)."""
     table = {"product": products, "partner": partners, "warehouse": warehouses}.get(by)
@@ -197,7 +165,8 @@ def run(engine: Engine, name: str, by: str, filters: Mapping[str, Any], offset: 
         return summary(engine, name.split("_")[0], by, filters, offset, limit)
     if name == "gross_profit":
         return gross_profit(engine, by, filters, offset, limit)
-    return fulfilment(engine, "purchase" if name == "purchase_fulfilment" else "sales", by, filters, offset, limit)
+    return fulfilment_repo.fulfilment(engine, "purchase" if name == "purchase_fulfilment" else "sales", by, filters,
+                                      offset, limit)
 
 
 

@@ -2,7 +2,9 @@
 
 Guarantees: nothing is written unless `commit()` is called; leaving the
 block without it (or by an exception) rolls everything back — ledger,
-balances, audit record and outbox event together.
+balances, audit record and outbox event together. Writes a repository holds
+back until the end (the order-sums deltas, written in key order) are flushed
+by `commit()` inside the same transaction, and dropped by a rollback.
 """
 
 from __future__ import annotations
@@ -67,16 +69,26 @@ class SqlUnitOfWork:
     def __exit__(self, *exc: object) -> None:
         assert self.conn is not None
         try:
+            self.forget()
             if self.conn.in_transaction():
                 self.conn.rollback()
         finally:
             self.conn.close()
             self.conn = None
 
+    def flush(self) -> None:
+        """Write what repositories hold back until commit: the order-fulfilment sums (订单完成汇总)."""
+        self.trade.sums.flush()
+
+    def forget(self) -> None:
+        self.trade.sums.discard()
+
     def commit(self) -> None:
         assert self.conn is not None
+        self.flush()
         self.conn.commit()
 
     def rollback(self) -> None:
         assert self.conn is not None
+        self.forget()
         self.conn.rollback()
