@@ -16,13 +16,28 @@ Guarantees:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, case, func, literal_column, select, type_coerce
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Integer,
+    String,
+    and_,
+    case,
+    exists,
+    func,
+    or_,
+    select,
+    type_coerce,
+)
 from sqlalchemy.sql.elements import ColumnElement
 
+from jxc.storage.report_sums import book_zone, line_amount_sql, zone_segments
 from jxc.storage.tables import (
     document_lines,
     documents,
@@ -32,6 +47,7 @@ from jxc.storage.tables import (
     products,
     warehouses,
 )
+from jxc.storage.tables_reports import report_sums
 from jxc.storage.tables_trade import order_lines, orders
 from jxc.storage.types import Money, Quantity
 
@@ -47,12 +63,8 @@ def _period(engine: Engine, col: Any, unit: str, offset_minutes: int) -> ColumnE
 
 
 def _amount(engine: Engine) -> ColumnElement[Any]:
-    """A document line's amount (qty_base × unit_price), typed as money."""
-    if engine.dialect.name == "sqlite":  # scaled 1e4 × 1e6 → 1e4, half up
-        raw = "((document_lines.qty_base * coalesce(document_lines.unit_price, 0) + 500000) / 1000000)"
-    else:
-        raw = "(document_lines.qty_base * coalesce(document_lines.unit_price, 0))"
-    return type_coerce(literal_column(raw), Money())
+    """A document line's amount (qty_base × unit_price, half up to 0.0001), typed as money."""
+    return line_amount_sql(engine.dialect.name)
 
 
 def _key(engine: Engine, by: str, f: Mapping[str, Any], time_col: Any, partner_col: Any, product_col: Any,
@@ -76,9 +88,135 @@ def _doc_filters(q: Any, f: Mapping[str, Any]) -> Any:
     return q
 
 
+# ── the projection (汇总表): which rows answer a report, or None for the line query ──────────
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A report served by `report_sums`: the dim to read and the local days [since_on, until_on)."""
+
+    dim: str
+    since_on: date | None
+    until_on: date | None
+
+
+def _local_midnight(at: datetime, offset_s: int) -> date | None:
+    local = at.astimezone(timezone(timedelta(seconds=offset_s)))
+    return local.date() if local.time() == time() else None
+
+
+def projection_plan(conn: Connection, by: str, f: Mapping[str, Any]) -> Plan | None:
+    """The projection answers unless the filters cross its dims (partner filter by product, product
+    filter by partner), the range is not whole local days, or the filter's UTC offset is not the
+    projection zone's over the range. Then the line query answers (same rows, slower)."""
+    product, partner = f.get("product_id"), f.get("partner_id")
+    if by == "document" or (product is not None and partner is not None):
+        return None
+    if (by == "product" and partner is not None) or (by == "partner" and product is not None):
+        return None
+    dim = "product" if by == "product" or product is not None else "partner"
+    offset_s = int(f.get("utc_offset_minutes", 480)) * 60
+    since, until = f.get("since"), f.get("until")
+    since_on = _local_midnight(since, offset_s) if since is not None else None
+    until_on = _local_midnight(until, offset_s) if until is not None else None
+    if (since is not None and since_on is None) or (until is not None and until_on is None):
+        return None
+    zone = ZoneInfo(book_zone(conn))
+    r = report_sums.c
+    first, last = conn.execute(select(func.min(r.period), func.max(r.period))
+                               .where(r.dim == dim, r.grain == "day")).one()
+    lo = since or (datetime.combine(first, time(), zone) if first else None)
+    hi = until or (datetime.combine(last + timedelta(days=1), time(), zone) if last else None)
+    if lo is not None and hi is not None:
+        segments = zone_segments(zone, lo, max(lo, hi))
+        if len(segments) != 1 or segments[0].offset_s != offset_s:
+            return None
+    return Plan(dim, since_on, until_on)
+
+
+def _next_month(on: date) -> date:
+    return (on.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def _window(plan: Plan, by: str) -> ColumnElement[bool]:
+    """Month rows for the whole months of the range, day rows for the partial months at its edges."""
+    r = report_sums.c
+    s, u = plan.since_on, plan.until_on
+
+    def days(a: date | None, b: date | None) -> ColumnElement[bool]:
+        return and_(r.grain == "day", *([r.period >= a] if a else []), *([r.period < b] if b else []))
+
+    if by == "day":
+        return days(s, u)
+    whole_from = s if s is None or s.day == 1 else _next_month(s)  # first whole month
+    whole_to = u.replace(day=1) if u is not None else None  # end of the last whole month
+    if whole_from is not None and whole_to is not None and whole_from >= whole_to:
+        return days(s, u)
+    parts = [and_(r.grain == "month", *([r.period >= whole_from] if whole_from else []),
+                  *([r.period < whole_to] if whole_to else []))]
+    if s is not None and whole_from is not None and s < whole_from:
+        parts.append(days(s, whole_from))
+    if u is not None and whole_to is not None and whole_to < u:
+        parts.append(days(whole_to, u))
+    return or_(*parts)
+
+
+def _sums_key(engine: Engine, by: str) -> ColumnElement[Any]:
+    r = report_sums.c
+    if by == "month":
+        month = func.substr(r.period, 1, 7) if engine.dialect.name == "sqlite" else func.to_char(r.period, "YYYY-MM")
+        return type_coerce(month, String())
+    return {"product": r.key_id, "partner": func.nullif(r.key_id, 0), "warehouse": r.warehouse_id,
+            "day": r.period}[by]
+
+
+def _sums_select(engine: Engine, plan: Plan, side: str, by: str, f: Mapping[str, Any],
+                 measures: list[Any]) -> Any:
+    r = report_sums.c
+    key = _sums_key(engine, by).label("key")
+    q = select(key, *measures).where(r.dim == plan.dim, r.side == side, _window(plan, by))
+    if f.get("warehouse_id") is not None:
+        q = q.where(r.warehouse_id == f["warehouse_id"])
+    if f.get("warehouse_ids") is not None:
+        q = q.where(r.warehouse_id.in_(list(f["warehouse_ids"])))
+    for name in ("partner_id", "product_id"):
+        if f.get(name) is not None:
+            q = q.where(r.key_id == f[name])
+    return q.group_by(key).having(func.sum(r.documents) > 0).order_by(key)
+
+
+def _day_keys(by: str, rows: list[dict[str, Any]]) -> None:
+    if by == "day":
+        for row in rows:
+            row["key"] = row["key"].isoformat()
+
+
+# ── the reports ─────────────────────────────────────────────────────────────────────────────
+
+
 def summary(engine: Engine, side: str, by: str, f: Mapping[str, Any], offset: int, limit: int
             ) -> list[dict[str, Any]]:
     """采购 / 销售汇总 — documents, quantity and amount (net of returns), and the returns themselves."""
+    r = report_sums.c
+    with engine.connect() as conn:
+        plan = projection_plan(conn, by, f)
+        if plan is not None:
+            q = _sums_select(engine, plan, side, by, f, [
+                type_coerce(func.sum(r.documents), Integer()).label("documents"),
+                type_coerce(func.sum(r.qty), Quantity()).label("qty"),
+                type_coerce(func.sum(r.amount), Money()).label("amount"),
+                type_coerce(func.sum(r.qty_returned), Quantity()).label("qty_returned"),
+                type_coerce(func.sum(r.amount_returned), Money()).label("amount_returned")])
+            rows = [dict(x) for x in conn.execute(q.offset(offset).limit(limit)).mappings()]
+            _day_keys(by, rows)
+            _label(conn, by, rows)
+            return rows
+    return summary_lines(engine, side, by, f, offset, limit)
+
+
+def summary_lines(engine: Engine, side: str, by: str, f: Mapping[str, Any], offset: int, limit: int
+                  ) -> list[dict[str, Any]]:
+    """The summary from document lines at query time: cost grows with the rows in the window."""
     d, ln = documents.c, document_lines.c
     out_kind, ret_kind = KINDS[side]
     key = _key(engine, by, f, d.effective_at, d.partner_id, ln.product_id, d.id, d.warehouse_id).label("key")
@@ -104,12 +242,71 @@ def summary(engine: Engine, side: str, by: str, f: Mapping[str, Any], offset: in
     return rows
 
 
-def gross_profit(engine: Engine, by: str, f: Mapping[str, Any], offset: int, limit: int) -> list[dict[str, Any]]:
-    """毛利 — revenue (deliveries − returns at their prices) and COGS (ledger value at the customer).
+def _margins(rows: list[dict[str, Any]], cogs: Mapping[Any, Decimal]) -> list[dict[str, Any]]:
+    for r in rows:
+        r["revenue"], r["cogs"] = r["revenue"] or ZERO, cogs.get(r["key"]) or ZERO
+        r["gross_profit"] = r["revenue"] - r["cogs"]
+        r["margin"] = (r["gross_profit"] / r["revenue"]).quantize(Decimal("0.0001")) if r["revenue"] else None
+    return rows
 
-    Two grouped queries instead of one union: revenue is grouped and paged, then COGS is summed only
-    for the keys on that page, so the ledger side never aggregates more than a page's documents.
-    """
+
+def gross_profit(engine: Engine, by: str, f: Mapping[str, Any], offset: int, limit: int) -> list[dict[str, Any]]:
+    """毛利 — revenue (deliveries − returns at their prices) and COGS (ledger value at the customer)."""
+    if by == "document":
+        return gross_profit_documents(engine, f, offset, limit)
+    r = report_sums.c
+    with engine.connect() as conn:
+        plan = projection_plan(conn, by, f)
+        if plan is not None:
+            q = _sums_select(engine, plan, "sales", by, f, [
+                type_coerce(func.sum(r.amount), Money()).label("revenue"),
+                type_coerce(func.sum(r.cogs), Money()).label("cogs")])
+            rows = [dict(x) for x in conn.execute(q.offset(offset).limit(limit)).mappings()]
+            _day_keys(by, rows)
+            cogs = {x["key"]: x.pop("cogs") for x in rows}
+            _label(conn, by, rows)
+            return _margins(rows, cogs)
+    return gross_profit_lines(engine, by, f, offset, limit)
+
+
+def gross_profit_documents(engine: Engine, f: Mapping[str, Any], offset: int, limit: int
+                           ) -> list[dict[str, Any]]:
+    """毛利 by document: one page of documents (in id order, from the primary key), then their lines
+    and ledger entries only — never the whole history."""
+    d, ln, e = documents.c, document_lines.c, ledger_entries.c
+    kinds = KINDS["sales"]
+    product = f.get("product_id")
+    has_line = exists().where(ln.document_id == d.id, *([ln.product_id == product] if product is not None else []))
+    page = _doc_filters(select(d.id).where(d.kind.in_(kinds), d.state == "posted", has_line), f)
+    with engine.connect() as conn:
+        ids = list(conn.execute(page.order_by(d.id).offset(offset).limit(limit)).scalars())
+        if not ids:
+            return []
+        amount = _amount(engine)
+        rev = (select(ln.document_id, type_coerce(func.sum(case((d.kind == kinds[1], -amount), else_=amount)),
+                                                  Money()))
+               .join_from(document_lines, documents, d.id == ln.document_id).where(ln.document_id.in_(ids))
+               .group_by(ln.document_id))
+        cogs = (select(d.id, type_coerce(func.sum(e.value), Money()))
+                .join_from(documents, ledger_entries, e.posting_id == d.posting_id)
+                .where(d.id.in_(ids), e.location_id == _customer()).group_by(d.id))
+        if product is not None:
+            rev, cogs = rev.where(ln.product_id == product), cogs.where(e.product_id == product)
+        revenue = dict(conn.execute(rev).all())
+        rows = [{"key": i, "revenue": revenue.get(i)} for i in ids]
+        got = dict(conn.execute(cogs).all())
+        _label(conn, "document", rows)
+    return _margins(rows, got)
+
+
+def _customer() -> Any:
+    return select(locations.c.id).where(locations.c.code == "V-CUSTOMER").scalar_subquery()
+
+
+def gross_profit_lines(engine: Engine, by: str, f: Mapping[str, Any], offset: int, limit: int
+                       ) -> list[dict[str, Any]]:
+    """毛利 from document lines at query time. Two grouped queries instead of one union: revenue is
+    grouped and paged, then COGS is summed only for the keys on that page."""
     d, ln, e = documents.c, document_lines.c, ledger_entries.c
     kinds = KINDS["sales"]
     amount = _amount(engine)
@@ -125,20 +322,16 @@ def gross_profit(engine: Engine, by: str, f: Mapping[str, Any], offset: int, lim
         rows = [dict(r) for r in conn.execute(rev).mappings()]
         keys = [r["key"] for r in rows]
         ck = _key(engine, by, f, d.effective_at, d.partner_id, e.product_id, d.id, d.warehouse_id).label("key")
-        customer = select(locations.c.id).where(locations.c.code == "V-CUSTOMER").scalar_subquery()
+        on_page = or_(ck.in_([k for k in keys if k is not None]), *([ck.is_(None)] if None in keys else []))
         cogs = (select(ck, type_coerce(func.sum(e.value), Money()).label("cogs"))
                 .join_from(documents, ledger_entries, e.posting_id == d.posting_id)
-                .where(d.kind.in_(kinds), d.state == "posted", e.location_id == customer, ck.in_(keys)))
+                .where(d.kind.in_(kinds), d.state == "posted", e.location_id == _customer(), on_page))
         cogs = _doc_filters(cogs, f)
         if f.get("product_id") is not None:
             cogs = cogs.where(e.product_id == f["product_id"])
         got = {r[0]: r[1] for r in conn.execute(cogs.group_by(ck))} if keys else {}
         _label(conn, by, rows)
-    for r in rows:
-        r["revenue"], r["cogs"] = r["revenue"] or ZERO, got.get(r["key"]) or ZERO
-        r["gross_profit"] = r["revenue"] - r["cogs"]
-        r["margin"] = (r["gross_profit"] / r["revenue"]).quantize(Decimal("0.0001")) if r["revenue"] else None
-    return rows
+    return _margins(rows, got)
 
 
 def fulfilment(engine: Engine, side: str, by: str, f: Mapping[str, Any], offset: int, limit: int

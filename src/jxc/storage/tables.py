@@ -390,6 +390,7 @@ from jxc.storage import (  # noqa: E402,F401
     tables_counting,
     tables_ingest,
     tables_money,
+    tables_reports,
     tables_stock,
     tables_trade,
 )
