@@ -7,6 +7,7 @@ import itertools
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal as D
+from functools import partial
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -222,25 +223,32 @@ def test_zone_segments_split_at_the_exact_daylight_saving_change():
                              datetime(2026, 1, 1, tzinfo=UTC))) == 1
 
 
+def submit_all(f, drafts: list[list[int]], n: int) -> list[str]:
+    return [attempt(partial(docs.submit, f, doc, BOSS, NOW)) for doc in drafts[n]]
+
+
 def test_concurrent_deliveries_of_one_product_customer_and_day_sum_exactly(file_app):
+    """The drafts are made first; the race is between the postings, which upsert the same rows."""
     f = file_app.uow_factory
     w = make_world(file_app)
     cus = masterdata.create(f, "partners", {"code": "RCC", "name": "客户", "role": "customer"}, SYSTEM, NOW)
-    post(f, K.PURCHASE_RECEIPT, w.wh, None, NOW, [(w.rice, "1000", "2")])
-    per_thread = 3
-    for _ in range(2):
-        outcomes = race(lambda n: [attempt(lambda: post(f, K.SALES_DELIVERY, w.wh, cus, NOW + timedelta(minutes=n),
-                                                        [(w.rice, "1", "3")]))
-                                   for _ in range(per_thread)])
+    post(f, K.PURCHASE_RECEIPT, w.wh, None, NOW, [(w.rice, "1000", "2"), (w.eggs, "1000", "0.5")])
+    per_thread, rounds = 3, 2
+    lines = (LineInput(w.rice, "1", unit_price="3"), LineInput(w.eggs, "1", unit_price="1"))
+    for _ in range(rounds):
+        drafts = [[docs.create_draft(f, DraftInput(K.SALES_DELIVERY, w.wh, lines[::1 if n % 2 else -1],
+                                                   effective_at=NOW + timedelta(minutes=n), partner_id=cus), BOSS, NOW)
+                   for _ in range(per_thread)] for n in range(THREADS)]
+        outcomes = race(partial(submit_all, f, drafts))
         assert outcomes == {"ok": THREADS * per_thread}, outcomes
     with file_app.engine.connect() as conn:
         assert r1_report_sums(conn) == []
+    n = rounds * THREADS * per_thread
     got = reports_repo.summary(file_app.engine, "sales", "partner", {"partner_id": cus}, 0, 10)
-    assert [(r["documents"], r["qty"], r["amount"]) for r in got] == [(2 * THREADS * per_thread,
-                                                                       D(2 * THREADS * per_thread),
-                                                                       D(6 * THREADS * per_thread))]
+    assert [(r["documents"], r["qty"], r["amount"]) for r in got] == [(n, D(2 * n), D(4 * n))]
     gp = reports_repo.gross_profit(file_app.engine, "product", {}, 0, 10)
-    assert [(r["key"], r["cogs"]) for r in gp] == [(w.rice, D(4 * THREADS * per_thread))]
+    assert [(r["key"], r["revenue"], r["cogs"]) for r in gp] == [(w.rice, D(3 * n), D(2 * n)),
+                                                                 (w.eggs, D(n), D(n) / 2)]
     assert file_app.queries.violations() == []
 
 

@@ -252,8 +252,7 @@ def rebuild_report_sums(conn: Connection) -> int:
     zone = ZoneInfo(book_zone(conn))
     conn.execute(delete(report_sums))
     cols = [*KEY, *MEASURES]
-    n = 0
     for dim in ("product", "partner"):
         for grain in ("day", "month"):
-            n += conn.execute(report_sums.insert().from_select(cols, recomputed(conn, dim, grain, zone))).rowcount
-    return n
+            conn.execute(report_sums.insert().from_select(cols, recomputed(conn, dim, grain, zone)))
+    return int(conn.execute(select(func.count()).select_from(report_sums)).scalar_one())
