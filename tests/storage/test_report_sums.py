@@ -10,12 +10,14 @@ from decimal import Decimal as D
 from functools import partial
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, update
 
 from jxc.domain.documents import DocumentKind as K
 from jxc.domain.documents import DocumentState
+from jxc.domain.errors import DomainError
 from jxc.services import book, masterdata
 from jxc.services import documents as docs
 from jxc.services.doc_rules import DraftInput, LineInput
@@ -259,3 +261,23 @@ def test_stock_only_documents_write_no_report_rows(app):
     scrap = post(app.uow_factory, K.SCRAP, w.wh, None, NOW, [(w.rice, "1", None)])
     assert docs.get(app.uow_factory, scrap)["state"] == "posted"
     assert projection(app) == rows
+
+
+def test_the_rebuild_service_restores_an_emptied_projection_and_is_audited(app):
+    from jxc.services import reports
+    from jxc.storage.tables import audit_records
+
+    s = shop(app)
+    post(app.uow_factory, K.SALES_DELIVERY, s["whs"][0], s["customers"][0], BASE, [(s["products"][0], "2", "3")])
+    written = projection(app)
+    with app.engine.begin() as conn:
+        conn.execute(report_sums.delete())
+        assert r1_report_sums(conn) != []
+    with pytest.raises(DomainError) as err:
+        reports.rebuild(app.uow_factory, Actor("clerk", frozenset({"report.view"})), NOW)
+    assert err.value.code == "PERMISSION_DENIED"
+    assert reports.rebuild(app.uow_factory, BOSS, NOW) == len(written)
+    assert projection(app) == written
+    with app.engine.connect() as conn:
+        assert conn.execute(select(audit_records.c.after).where(audit_records.c.action == "reports.rebuild")
+                            ).scalar_one() == f'{{"rows":{len(written)}}}'

@@ -35,7 +35,7 @@ def _refused(exc: BackupError) -> typer.Exit:
 def _verdict(violations: list[Violation], what_zh: str, what_en: str) -> None:
     if not violations:
         Console().print(f"[green]校验通过 / verified[/green]：{what_zh}账实核对无问题 / invariants hold in {what_en} "
-                        "(I1 I2 I3 I4 I5 I6 I8 I9 M1–M4)")
+                        "(I1 I2 I3 I4 I5 I6 I8 I9 M1–M4 R1)")
         return
     err = Console(stderr=True)
     table = Table("invariant", "subject 对象", "detail 说明", title=f"{what_zh}未通过核对 / {what_en} fails the check")

@@ -3,14 +3,24 @@
 Guarantees:
 - Figures come from posted documents only (a reversed document and its reversal
   both drop out); returns count negative against their kind.
+- Summaries and gross profit by product / partner / warehouse / day / month read the
+  summary projection (汇总表, `report_sums`, written in each posting's transaction):
+  a report costs the projection rows of its window — days × keys, not lines. They fall
+  back to the line query (`summary_lines`, `gross_profit_lines`) when a filter crosses the
+  projection's dims (partner filter by product, product filter by partner), when the
+  range is not whole local days, or when the filter's UTC offset is not the projection
+  zone's (`reports.timezone`) over the range. Both give the same rows (a property test
+  holds them equal).
 - COGS is the ledger's value at the customer location for each posting — the cost
   the posting actually carried (DESIGN.md §4: no re-costing), so gross profit ties
   out to the ledger, not to a recomputed average.
-- Exact on both databases: sums run over NUMERIC (PostgreSQL) or scaled integers
-  (SQLite; a line's amount is rounded half-up to 0.0001 before summing).
-- Every query is bounded by `limit`/`offset` and served by indexes on
-  documents(kind, effective_at), document_lines(document_id),
-  ledger_entries(posting_id) and orders(kind, created_at).
+- Gross profit by document pages the documents first (primary-key order), then sums
+  lines and ledger entries of that page only.
+- Exact on both databases: a line's amount is rounded half-up to 0.0001 before summing,
+  over NUMERIC (PostgreSQL) or scaled integers (SQLite).
+- Every query is bounded by `limit`/`offset`; the line queries are served by indexes on
+  documents(kind, state, effective_at, …), document_lines(document_id, …) and
+  document_lines(product_id), ledger_entries(posting_id) and orders(kind, created_at).
 """
 
 from __future__ import annotations
