@@ -29,6 +29,7 @@ from sqlalchemy import (
     Date,
     Integer,
     Select,
+    and_,
     case,
     cast,
     delete,
@@ -219,19 +220,22 @@ def recomputed(conn: Connection, dim: str, grain: str, zone: ZoneInfo | None = N
     is_ret = d.kind.in_(("purchase_return", "sales_return"))
     side = case((d.kind.in_(SIDE_KINDS["purchase"]), "purchase"), else_="sales")
     sales = d.kind.in_(SIDE_KINDS["sales"])
+    at_customer = select(e.posting_id, *([e.product_id] if dim == "product" else []),
+                         func.sum(e.value).label("value")).where(e.location_id == _customer())
     if dim == "product":
         lines = (select(ln.document_id, ln.product_id, func.sum(ln.qty_base).label("qty"),
                         func.sum(line_amount_sql(dialect)).label("amount"))
                  .group_by(ln.document_id, ln.product_id).subquery())
         key = lines.c.product_id
-        cost = (select(func.sum(e.value)).where(e.posting_id == d.posting_id, e.location_id == _customer(),
-                                                e.product_id == lines.c.product_id).scalar_subquery())
+        costs = at_customer.group_by(e.posting_id, e.product_id).subquery()
+        on_cost = and_(costs.c.posting_id == d.posting_id, costs.c.product_id == lines.c.product_id)
     else:
         lines = (select(ln.document_id, func.sum(ln.qty_base).label("qty"),
                         func.sum(line_amount_sql(dialect)).label("amount")).group_by(ln.document_id).subquery())
         key = func.coalesce(d.partner_id, 0)
-        cost = (select(func.sum(e.value)).where(e.posting_id == d.posting_id, e.location_id == _customer())
-                .scalar_subquery())
+        costs = at_customer.group_by(e.posting_id).subquery()
+        on_cost = costs.c.posting_id == d.posting_id
+    cost = costs.c.value
     q, amount = lines.c.qty, lines.c.amount
     return (select(literal(dim).label("dim"), literal(grain).label("grain"), period.label("period"),
                    side.label("side"), d.warehouse_id.label("warehouse_id"), key.label("key_id"),
@@ -241,7 +245,7 @@ def recomputed(conn: Connection, dim: str, grain: str, zone: ZoneInfo | None = N
                    func.sum(case((is_ret, q), else_=0)).label("qty_returned"),
                    func.sum(case((is_ret, amount), else_=0)).label("amount_returned"),
                    func.sum(case((sales, func.coalesce(cost, 0)), else_=0)).label("cogs"))
-            .join_from(lines, documents, d.id == lines.c.document_id)
+            .join_from(lines, documents, d.id == lines.c.document_id).outerjoin(costs, on_cost)
             .where(d.state == "posted", d.kind.in_(list(KINDS)))
             .group_by(period, side, d.warehouse_id, key))
 
