@@ -281,3 +281,16 @@ def test_the_rebuild_service_restores_an_emptied_projection_and_is_audited(app):
     with app.engine.connect() as conn:
         assert conn.execute(select(audit_records.c.after).where(audit_records.c.action == "reports.rebuild")
                             ).scalar_one() == f'{{"rows":{len(written)}}}'
+
+
+def test_no_stock_trading_counts_the_sale_with_no_cost(app):
+    s = shop(app)
+    f, e = app.uow_factory, app.engine
+    book.set_setting(f, "trading.no_stock", True, replace(BOSS, reauthenticated=True), NOW)
+    post(f, K.SALES_DELIVERY, s["whs"][1], s["customers"][0], BASE, [(s["products"][1], "4", "2.5")])
+    flt = {"warehouse_id": s["whs"][1]}
+    got = reports_repo.gross_profit(e, "partner", flt, 0, 10)
+    assert [(r["key"], r["revenue"], r["cogs"]) for r in got] == [(s["customers"][0], D(10), D(0))]
+    assert got == reports_repo.gross_profit_lines(e, "partner", flt, 0, 10)
+    with e.connect() as conn:
+        assert r1_report_sums(conn) == []
