@@ -15,9 +15,9 @@ on demand (`jxc reports rebuild`). `jxc check` R1 compares it with a recomputati
 
 from __future__ import annotations
 
-from sqlalchemy import CheckConstraint, Column, Date, Integer, PrimaryKeyConstraint, String, Table
+from sqlalchemy import CheckConstraint, Column, Date, Index, Integer, PrimaryKeyConstraint, String, Table
 
-from jxc.storage.tables import metadata
+from jxc.storage.tables import documents, metadata
 from jxc.storage.types import Money, Quantity
 
 report_sums = Table(
@@ -39,3 +39,8 @@ report_sums = Table(
     CheckConstraint("grain in ('day', 'month')", name="grain"),
     CheckConstraint("side in ('purchase', 'sales')", name="side"),
 )
+
+# A report filtered to one partner but grouped by product (or by document) crosses the projection's
+# dims and reads documents: this index finds that partner's documents without scanning the history
+# (docs/benchmarks.md §4: 33 → 4 ms on a year's book, linear in the history without it).
+Index("ix_documents_partner", documents.c.partner_id, documents.c.effective_at)
