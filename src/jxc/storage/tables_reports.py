@@ -15,7 +15,16 @@ on demand (`jxc reports rebuild`). `jxc check` R1 compares it with a recomputati
 
 from __future__ import annotations
 
-from sqlalchemy import CheckConstraint, Column, Date, Index, Integer, PrimaryKeyConstraint, String, Table
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    Date,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+)
 
 from jxc.storage.tables import documents, metadata
 from jxc.storage.types import Money, Quantity
