@@ -53,6 +53,7 @@ KINDS: Mapping[str, tuple[str, bool]] = {  # kind → (side, is a return)
 SIDE_KINDS = {"purchase": ("purchase_receipt", "purchase_return"), "sales": ("sales_delivery", "sales_return")}
 ZONE_SETTING = "reports.timezone"
 KEY = ("dim", "grain", "period", "side", "warehouse_id", "key_id")
+PK = ("dim", "side", "grain", "period", "warehouse_id", "key_id")  # the primary key's order: rows lock in it
 MEASURES = ("documents", "qty", "amount", "qty_returned", "amount_returned", "cogs")
 CENT = Decimal("0.0001")
 ZERO = Decimal(0)
@@ -158,7 +159,7 @@ class SqlReportSumsRepository:
 
     def _upsert(self, rows: list[dict[str, Any]]) -> None:
         ins = (sqlite.insert if self.dialect == "sqlite" else postgresql.insert)(report_sums)
-        stmt = ins.on_conflict_do_update(index_elements=list(KEY), set_={
+        stmt = ins.on_conflict_do_update(index_elements=list(PK), set_={
             m: report_sums.c[m] + ins.excluded[m] for m in MEASURES})
         self.conn.execute(stmt, rows)
 
@@ -194,7 +195,7 @@ def document_rows(doc: Mapping[str, Any], cogs: Mapping[int, Decimal], zone: Zon
                      **head, **measures(sum((a[0] for a in per_product.values()), ZERO),
                                         sum((a[1] for a in per_product.values()), ZERO),
                                         sum(cogs.values(), ZERO))})
-    rows.sort(key=lambda r: tuple(r[k] for k in KEY))
+    rows.sort(key=lambda r: tuple(r[k] for k in PK))
     return rows
 
 

@@ -115,7 +115,7 @@ def _local_midnight(at: datetime, offset_s: int) -> date | None:
     return local.date() if local.time() == time() else None
 
 
-def projection_plan(conn: Connection, by: str, f: Mapping[str, Any]) -> Plan | None:
+def projection_plan(conn: Connection, by: str, f: Mapping[str, Any], side: str = "sales") -> Plan | None:
     """The projection answers unless the filters cross its dims (partner filter by product, product
     filter by partner), the range is not whole local days, or the filter's UTC offset is not the
     projection zone's over the range. Then the line query answers (same rows, slower)."""
@@ -133,8 +133,9 @@ def projection_plan(conn: Connection, by: str, f: Mapping[str, Any]) -> Plan | N
         return None
     zone = ZoneInfo(book_zone(conn))
     r = report_sums.c
-    first, last = conn.execute(select(func.min(r.period), func.max(r.period))
-                               .where(r.dim == dim, r.grain == "day")).one()
+    days = select(r.period).where(r.dim == dim, r.side == side, r.grain == "day")  # min / max: from the key
+    first, last = conn.execute(select(days.with_only_columns(func.min(r.period)).scalar_subquery(),
+                                      days.with_only_columns(func.max(r.period)).scalar_subquery())).one()
     lo = since or (datetime.combine(first, time(), zone) if first else None)
     hi = until or (datetime.combine(last + timedelta(days=1), time(), zone) if last else None)
     if lo is not None and hi is not None:
@@ -209,7 +210,7 @@ def summary(engine: Engine, side: str, by: str, f: Mapping[str, Any], offset: in
     """采购 / 销售汇总 — documents, quantity and amount (net of returns), and the returns themselves."""
     r = report_sums.c
     with engine.connect() as conn:
-        plan = projection_plan(conn, by, f)
+        plan = projection_plan(conn, by, f, side)
         if plan is not None:
             q = _sums_select(engine, plan, side, by, f, [
                 type_coerce(func.sum(r.documents), Integer()).label("documents"),

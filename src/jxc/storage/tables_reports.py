@@ -1,6 +1,7 @@
 """汇总表 — the report projection: posted trading documents summed per day / month, warehouse and key.
 
-One row per (dim, grain, period, side, warehouse_id, key_id); every measure is additive, written
+One row per (dim, side, grain, period, warehouse_id, key_id) — the primary key, in the order the
+reports read it (on SQLite a WITHOUT ROWID table: the rows are stored in that order); every measure is additive, written
 in the posting transaction as increments (storage/report_sums.py) and rebuilt from the documents
 on demand (`jxc reports rebuild`). `jxc check` R1 compares it with a recomputation.
 
@@ -43,10 +44,11 @@ report_sums = Table(
     Column("qty_returned", Quantity(), nullable=False),
     Column("amount_returned", Money(), nullable=False),
     Column("cogs", Money(), nullable=False),
-    PrimaryKeyConstraint("dim", "grain", "period", "side", "warehouse_id", "key_id"),
+    PrimaryKeyConstraint("dim", "side", "grain", "period", "warehouse_id", "key_id"),
     CheckConstraint("dim in ('product', 'partner')", name="dim"),
     CheckConstraint("grain in ('day', 'month')", name="grain"),
     CheckConstraint("side in ('purchase', 'sales')", name="side"),
+    sqlite_with_rowid=False,
 )
 
 # A report filtered to one partner but grouped by product (or by document) crosses the projection's
