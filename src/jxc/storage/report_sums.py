@@ -39,10 +39,10 @@ from sqlalchemy import (
     select,
     type_coerce,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import ColumnElement
 
 from jxc.domain.settings import SETTINGS
+from jxc.storage.engine import Driver
 from jxc.storage.tables import book_settings, document_lines, documents, ledger_entries, locations
 from jxc.storage.tables_reports import report_sums
 from jxc.storage.types import Money
@@ -133,35 +133,52 @@ def local_period_sql(dialect: str, col: Any, segments: Sequence[Segment], month:
 # ── writing, in the posting transaction ─────────────────────────────────────────────────
 
 
+_COLS = ", ".join((*PK, *MEASURES))
+_ON_CONFLICT = (f"ON CONFLICT ({', '.join(PK)}) DO UPDATE SET "
+                + ", ".join(f"{m} = report_sums.{m} + excluded.{m}" for m in MEASURES))
+# PostgreSQL: all rows in one statement (one round trip), kept in primary-key order by ORDINALITY
+_PG_UPSERT = (f"INSERT INTO report_sums ({_COLS}) SELECT {_COLS} FROM unnest(%s::varchar[], %s::varchar[], "
+              "%s::varchar[], %s::date[], %s::int[], %s::int[], %s::int[], %s::numeric[], %s::numeric[], "
+              f"%s::numeric[], %s::numeric[], %s::numeric[]) WITH ORDINALITY AS u({_COLS}, n) ORDER BY u.n "
+              + _ON_CONFLICT)
+
+
 class SqlReportSumsRepository:
-    def __init__(self, conn: Connection) -> None:
+    """The posting path's statements run on the unit of work's driver cursor (storage/engine.py), like
+    balances: three statements per document — the zone, the COGS of a sales posting, one upsert."""
+
+    def __init__(self, conn: Connection, drv: Driver) -> None:
         self.conn = conn
-        self.dialect = conn.dialect.name
+        self.drv = drv
 
     def record(self, doc: Mapping[str, Any], posting_id: int | None, sign: int) -> None:
         """Add (+1, at posting) or subtract (−1, at reversal) one document's sums."""
         if doc["kind"] not in KINDS:
             return
-        rows = document_rows(doc, self._cogs(doc, posting_id), ZoneInfo(book_zone(self.conn)), sign)
-        self._upsert(rows)
+        s, drv = self.drv.sql, self.drv
+        raw = drv.run(f"SELECT value FROM book_settings WHERE key = {s.p}", (ZONE_SETTING,)).fetchone()
+        zone = ZoneInfo(json.loads(raw[0]) if raw else SETTINGS[ZONE_SETTING].default)
+        cogs: dict[int, Decimal] = {}
+        if KINDS[doc["kind"]][0] == "sales" and posting_id is not None:  # no posting: no-stock trading
+            cogs = {r[0]: s.read_qty(r[1]) for r in drv.run(
+                f"SELECT product_id, SUM(value) FROM ledger_entries WHERE posting_id = {s.p} AND location_id = "
+                f"(SELECT id FROM locations WHERE code = 'V-CUSTOMER') GROUP BY product_id", (posting_id,))}
+        rows = document_rows(doc, cogs, zone, sign)
+        if s.pg:
+            drv.run(_PG_UPSERT, [list(col) for col in zip(*[[r[k] for k in (*PK, *MEASURES)] for r in rows],
+                                                          strict=True)])
+            return
+        day = _date_writer(drv.conn.dialect)
+        drv.many(f"INSERT INTO report_sums ({_COLS}) VALUES ({s.marks(len(PK) + len(MEASURES))}) {_ON_CONFLICT}",
+                 [(r["dim"], r["side"], r["grain"], day(r["period"]), r["warehouse_id"], r["key_id"],
+                   r["documents"], *(s.qty(r[m]) for m in MEASURES[1:])) for r in rows])  # all scaled by 1e4
 
     def rebuild(self) -> int:
         return rebuild_report_sums(self.conn)
 
-    def _cogs(self, doc: Mapping[str, Any], posting_id: int | None) -> dict[int, Decimal]:
-        """Ledger value at the customer location per product (sales postings only; none without stock)."""
-        if KINDS[doc["kind"]][0] != "sales" or posting_id is None:
-            return {}
-        e = ledger_entries.c
-        return {r[0]: r[1] for r in self.conn.execute(
-            select(e.product_id, type_coerce(func.sum(e.value), Money()))
-            .where(e.posting_id == posting_id, e.location_id == _customer()).group_by(e.product_id))}
 
-    def _upsert(self, rows: list[dict[str, Any]]) -> None:
-        ins = (sqlite.insert if self.dialect == "sqlite" else postgresql.insert)(report_sums)
-        stmt = ins.on_conflict_do_update(index_elements=list(PK), set_={
-            m: report_sums.c[m] + ins.excluded[m] for m in MEASURES})
-        self.conn.execute(stmt, rows)
+def _date_writer(dialect: Any) -> Any:
+    return report_sums.c.period.type.dialect_impl(dialect).bind_processor(dialect) or (lambda v: v)
 
 
 def _customer() -> Any:

@@ -63,7 +63,7 @@ class SqlUnitOfWork:
         self.ingest = SqlIngestRepository(conn)
         self.money = SqlMoneyRepository(conn)
         self.purchasing = SqlPurchasingRepository(conn)
-        self.report_sums = SqlReportSumsRepository(conn)
+        self.report_sums = SqlReportSumsRepository(conn, drv)
         return self
 
     def __exit__(self, *exc: object) -> None:
