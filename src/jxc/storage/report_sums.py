@@ -160,7 +160,7 @@ class SqlReportSumsRepository:
         zone = ZoneInfo(json.loads(raw[0]) if raw else SETTINGS[ZONE_SETTING].default)
         cogs: dict[int, Decimal] = {}
         if KINDS[doc["kind"]][0] == "sales" and posting_id is not None:  # no posting: no-stock trading
-            cogs = {r[0]: s.read_qty(r[1]) for r in drv.run(
+            cogs = {r[0]: s.read_qty(r[1]) for r in drv.run(  # Money and Quantity share the 1e4 codec
                 f"SELECT product_id, SUM(value) FROM ledger_entries WHERE posting_id = {s.p} AND location_id = "
                 f"(SELECT id FROM locations WHERE code = 'V-CUSTOMER') GROUP BY product_id", (posting_id,))}
         rows = document_rows(doc, cogs, zone, sign)
