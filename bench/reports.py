@@ -2,7 +2,19 @@
 
     python bench/reports.py --days 30 --per-day 3000            # SQLite (scaled-down 2-year shape)
     python bench/reports.py --db postgresql --days 30 --per-day 3000
+    python bench/reports.py --days 360 --per-day 250 --queries 5 --compare-lines
     python bench/reports.py --days 2 --per-day 200 --queries 5   # smoke
+    python bench/reports.py --projection-only --days 730 --per-day 3000 --queries 5   # the 2-year shape
+
+PROJECTION REBUILD (marked): after the bulk load, `rebuild_report_sums` fills the summary projection
+(汇总表, report_sums) from the loaded documents — what the posting transaction writes row by row in a
+real book. `--compare-lines` also times the line query (the report without the projection) on the
+same data, interleaved.
+
+PROJECTION ONLY (marked): `--projection-only` writes no documents at all: it generates the same
+orders as the bulk load (same random shape) and writes straight into report_sums the rows that
+their postings would have produced, then times the reports the projection answers. Reports that
+need documents (gross profit by document, fulfilment) are not measured in that mode.
 
 BULK LOAD (marked): the data set is written straight through the driver with executemany
 (SQLAlchemy Core inserts into documents, document_lines, postings, ledger_entries, orders and
@@ -27,10 +39,11 @@ import random
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta, timezone
+from datetime import time as clock
 from decimal import Decimal
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -41,12 +54,15 @@ from jxc.bootstrap import build  # noqa: E402
 from jxc.config import Settings  # noqa: E402
 from jxc.services import reports  # noqa: E402
 from jxc.services.posting import Actor  # noqa: E402
+from jxc.storage import reports_repo  # noqa: E402
+from jxc.storage.report_sums import line_amount, rebuild_report_sums  # noqa: E402
 from jxc.storage.tables import document_lines, documents, ledger_entries, postings  # noqa: E402
+from jxc.storage.tables_reports import report_sums  # noqa: E402
 from jxc.storage.tables_trade import order_lines, orders  # noqa: E402
 
 BOSS = Actor("bench", frozenset({"*"}), role="owner")
 START = datetime(2024, 11, 1, 1, 0, tzinfo=UTC)
-ZONE = ZoneInfo("Asia/Shanghai")  # ReportFilter's default utc_offset_minutes (480)
+SHANGHAI = timezone(timedelta(hours=8))  # the book's reports.timezone (default) and the filters' offset
 
 
 def build_book(db: str) -> tuple[object, str]:
@@ -185,36 +201,135 @@ def load(app, m: dict, days: int, per_day: int, seed: int = 7) -> int:
     return total
 
 
-CASES = [("sales_summary", "product"), ("sales_summary", "partner"), ("sales_summary", "day"),
-         ("purchase_summary", "partner"), ("gross_profit", "product"), ("gross_profit", "partner"),
-         ("gross_profit", "document"), ("gross_profit", "month"), ("purchase_fulfilment", "partner"),
-         ("sales_fill_rate", "product"), ("sales_fill_rate", "partner"), ("sales_fill_rate", "day"),
-         ("sales_fill_rate", "product", "partner_id"), ("sales_fill_rate", "partner", "product_id")]
-# a third element: filter on one random customer / product (fill rate: the live query, crossing dimensions)
+CASES = [("sales_summary", "product", None), ("sales_summary", "partner", None), ("sales_summary", "day", None),
+         ("purchase_summary", "partner", None), ("gross_profit", "product", None), ("gross_profit", "partner", None),
+         ("gross_profit", "document", None), ("gross_profit", "month", None), ("purchase_fulfilment", "partner", None),
+         ("sales_fill_rate", "product", None), ("sales_fill_rate", "partner", None), ("sales_fill_rate", "day", None),
+         ("sales_fill_rate", "product", "partner_id"), ("sales_fill_rate", "partner", "product_id"),
+         # filters that cross the projection's dims fall back to the line query, selective through indexes
+         ("sales_summary", "product", "partner_id"), ("sales_summary", "partner", "product_id")]
+NEEDS_DOCUMENTS = {("gross_profit", "document"), ("purchase_fulfilment", "partner"), ("sales_fill_rate", "product")}
 
 
-def measure(app, m: dict, days: int, queries: int, seed: int = 11) -> list[dict]:
+def _lines(name: str, by: str, flt: reports.ReportFilter) -> float:
+    """The same report from the document lines (no projection), timed."""
+    f = {k: getattr(flt, k) for k in ("since", "until", "warehouse_id", "partner_id", "product_id",
+                                      "utc_offset_minutes")}
+    t = time.perf_counter()
+    if name == "gross_profit":
+        rows = reports_repo.gross_profit_lines(APP[0].engine, by, f, 0, 51)
+    else:
+        rows = reports_repo.summary_lines(APP[0].engine, name.split("_")[0], by, f, 0, 51)
+    took = time.perf_counter() - t
+    assert rows, (name, by)
+    return took
+
+
+APP: list = []
+
+
+def measure(app, m: dict, days: int, queries: int, seed: int = 11, compare: bool = False,
+            projection_only: bool = False) -> list[dict]:
     rng = random.Random(seed)
+    APP[:] = [app]
     out = []
-    for name, by, *only in CASES:
+    for name, by, cross in CASES:
+        if projection_only and ((name, by) in NEEDS_DOCUMENTS or cross or name.endswith(("fulfilment", "fill_rate"))):
+            continue
         for window in ("month", "all"):
-            lat = []
+            lat, lines = [], []
             for _ in range(queries):
-                one = {k: rng.choice(m["customers"] if k == "partner_id" else m["products"]) for k in only}
-                if window == "month":
-                    day = (START + timedelta(days=rng.randint(0, max(0, days - 30)))).astimezone(ZONE).date()
-                    start = datetime.combine(day, datetime.min.time(), tzinfo=ZONE)  # a date range, as the report page asks
-                    flt = reports.ReportFilter(start, start + timedelta(days=30), **one)
+                extra = {}
+                if cross:
+                    extra[cross] = rng.choice(m["customers"] if cross == "partner_id" else m["products"])
+                if window == "month":  # 30 local days from a local midnight: what the web page sends
+                    day = (START + timedelta(days=rng.randint(0, max(0, days - 30)))).astimezone(SHANGHAI).date()
+                    since = datetime.combine(day, clock(), tzinfo=SHANGHAI)
+                    flt = reports.ReportFilter(since, since + timedelta(days=30), **extra)
                 else:
-                    flt = reports.ReportFilter(**one)
+                    flt = reports.ReportFilter(**extra)
                 t = time.perf_counter()
                 page = reports.run(app.queries, BOSS, name, by, flt, 0, 50)
                 lat.append(time.perf_counter() - t)
-                assert page["items"] or one, (name, by, window)
+                assert page["items"] or cross, (name, by, window)
+                if compare and (name, by) not in NEEDS_DOCUMENTS and by != "document" and not cross:
+                    lines.append(_lines(name, by, flt))
             lat.sort()
-            out.append({"report": name, "by": by + "".join(f" ({k})" for k in only), "window": window, "n": len(lat),
-                        "p50_ms": percentile(lat, 0.5) * 1000, "p99_ms": percentile(lat, 0.99) * 1000})
+            lines.sort()
+            row = {"report": name, "by": by, "filter": cross or "", "window": window, "n": len(lat),
+                   "p50_ms": percentile(lat, 0.5) * 1000, "p99_ms": percentile(lat, 0.99) * 1000}
+            if lines:
+                row |= {"lines_p50_ms": percentile(lines, 0.5) * 1000, "lines_p99_ms": percentile(lines, 0.99) * 1000}
+            out.append(row)
     return out
+
+
+def projection_only(app, m: dict, days: int, per_day: int, seed: int = 7) -> int:
+    """PROJECTION ONLY (marked): the report_sums rows of the bulk load's orders, no documents written.
+    Same random shape as `load` (deliveries, 1 % returned, receipts); COGS at 60 % of the price."""
+    rng = random.Random(seed)
+    prices = {p: Decimal(rng.randint(100, 5000)) / 100 for p in m["products"]}
+    months: dict[tuple, list] = defaultdict(lambda: [0, Decimal(0), Decimal(0), Decimal(0), Decimal(0), Decimal(0)])
+    total = 0
+
+    def add(acc: dict, key: tuple, qty: Decimal, amount: Decimal, cogs: Decimal, ret: bool) -> None:
+        a = acc[key]
+        a[0] += 1
+        a[1] += -qty if ret else qty
+        a[2] += -amount if ret else amount
+        if ret:
+            a[3] += qty
+            a[4] += amount
+        a[5] += cogs
+
+    def flush(acc: dict, grain: str) -> int:
+        rows = [{"dim": k[0], "grain": grain, "period": k[1], "side": k[2], "warehouse_id": m["wh"], "key_id": k[3],
+                 "documents": v[0], "qty": v[1], "amount": v[2], "qty_returned": v[3], "amount_returned": v[4],
+                 "cogs": v[5]} for k, v in sorted(acc.items())]
+        with app.engine.begin() as conn:
+            for i in range(0, len(rows), 20000):
+                conn.execute(report_sums.insert(), rows[i:i + 20000])
+        return len(rows)
+
+    days_acc: dict[tuple, list] = defaultdict(lambda: [0, Decimal(0), Decimal(0), Decimal(0), Decimal(0), Decimal(0)])
+
+    def doc(side: str, partner: int, at: datetime, lines: list, ret: bool = False) -> None:
+        on = at.astimezone(SHANGHAI).date()
+        tq, ta, tc = Decimal(0), Decimal(0), Decimal(0)
+        for p, q, price, cost in lines:
+            amount = line_amount(q, price)
+            cogs = (q * cost).quantize(Decimal("0.0001")) * (-1 if ret else 1) if side == "sales" else Decimal(0)
+            for target, d in ((days_acc, on), (months, on.replace(day=1))):
+                add(target, ("product", d, side, p), q, amount, cogs, ret)
+            tq, ta, tc = tq + q, ta + amount, tc + cogs
+        for target, d in ((days_acc, on), (months, on.replace(day=1))):
+            add(target, ("partner", d, side, partner), tq, ta, tc, ret)
+
+    for day in range(days):
+        base = START + timedelta(days=day)
+        for _ in range(per_day // 10):
+            at = base + timedelta(seconds=rng.randint(0, 12 * 3600))
+            sup = rng.choice(m["suppliers"])
+            lines = [(p, Decimal(rng.randint(10, 100)), (prices[p] * Decimal("0.6")).quantize(Decimal("0.01")))
+                     for p in rng.sample(m["products"], 5)]
+            doc("purchase", sup, at, [(p, q, c, c) for p, q, c in lines])
+        for i in range(per_day):
+            at = base + timedelta(seconds=rng.randint(0, 14 * 3600))
+            cus = rng.choice(m["customers"])
+            lines = [(p, Decimal(rng.randint(1, 6)), prices[p]) for p in rng.sample(m["products"], 3)]
+            cost = [(prices[p] * Decimal("0.6")).quantize(Decimal("0.000001")) for p, _, _ in lines]
+            doc("sales", cus, at, [(p, q, pr, c) for (p, q, pr), c in zip(lines, cost, strict=True)])
+            if i % 100 == 0:
+                p, q, pr = lines[0]
+                doc("sales", cus, at + timedelta(hours=2), [(p, Decimal(1), pr, cost[0])], ret=True)
+        # later iterations only add to local days from the next one on: write the finished days
+        upto = (base + timedelta(days=1)).astimezone(SHANGHAI).date()
+        done = {k: days_acc.pop(k) for k in [k for k in days_acc if k[1] < upto]}
+        total += flush(done, "day")
+        if (day + 1) % 30 == 0:
+            print(f"  day {day + 1}/{days}: {total:,} projection rows", flush=True)
+    total += flush(dict(days_acc), "day")
+    return total + flush(months, "month")
 
 
 def main() -> None:
@@ -225,28 +340,42 @@ def main() -> None:
     ap.add_argument("--products", type=int, default=2000)
     ap.add_argument("--customers", type=int, default=500)
     ap.add_argument("--queries", type=int, default=20)
+    ap.add_argument("--compare-lines", action="store_true", help="also time the line query (no projection)")
+    ap.add_argument("--projection-only", action="store_true",
+                    help="write only the projection rows the orders would produce (no documents)")
     args = ap.parse_args()
     app, db = build_book(args.db)
     m = seed_master(app, args.products, args.customers, 20)
     t = time.perf_counter()
-    rows = load(app, m, args.days, args.per_day)
-    load_s = time.perf_counter() - t
-    # PROJECTION REBUILD (marked): the bulk load wrote orders straight into their tables, past the
-    # trade repository that keeps order_sums; rebuild it as the migration does for an existing book.
-    t = time.perf_counter()
-    rebuilt = app.rebuild_reports()
-    rebuild_s = time.perf_counter() - t
+    rebuild_s = None
+    if args.projection_only:
+        rows = projection_only(app, m, args.days, args.per_day)
+        load_s = time.perf_counter() - t
+        print(f"PROJECTION ONLY: wrote {rows:,} report_sums rows ({args.days} days × {args.per_day} orders/day) "
+              f"in {load_s:.1f} s; no documents")
+    else:
+        rows = load(app, m, args.days, args.per_day)
+        load_s = time.perf_counter() - t
+        print(f"BULK loaded {rows:,} rows ({args.days} days × {args.per_day} orders/day) in {load_s:.1f} s")
+        t = time.perf_counter()
+        with app.engine.begin() as conn:  # PROJECTION REBUILD (marked): what postings write one by one
+            projected = rebuild_report_sums(conn)
+        rebuild_s = time.perf_counter() - t
+        print(f"PROJECTION REBUILD: {projected:,} report_sums rows in {rebuild_s:.1f} s")
     if db == "postgresql":
         with app.engine.begin() as conn:
             conn.exec_driver_sql("ANALYZE")
-    print(f"BULK loaded {rows:,} rows ({args.days} days × {args.per_day} orders/day) in {load_s:.1f} s")
-    print(f"REBUILT report projections {rebuilt} in {rebuild_s:.1f} s")
-    results = measure(app, m, args.days, args.queries)
-    print_table(results, [("report", "report", ""), ("by", "by", ""), ("window", "window", ""),
-                          ("p50_ms", "p50 ms", ".1f"), ("p99_ms", "p99 ms", ".1f")])
-    write_json(RESULTS / f"reports.{db}.json", {"args": vars(args), "rows": rows, "load_s": load_s,
-                                                "rebuilt": rebuilt, "rebuild_s": rebuild_s,
-                                                "machine": machine(), "results": results})
+    results = measure(app, m, args.days, args.queries, compare=args.compare_lines,
+                      projection_only=args.projection_only)
+    cols = [("report", "report", ""), ("by", "by", ""), ("filter", "filter", ""), ("window", "window", ""),
+            ("p50_ms", "p50 ms", ".1f"), ("p99_ms", "p99 ms", ".1f")]
+    if args.compare_lines:
+        cols += [("lines_p50_ms", "lines p50", ".1f"), ("lines_p99_ms", "lines p99", ".1f")]
+    print_table(results, cols)
+    suffix = ".projection" if args.projection_only else ""
+    write_json(RESULTS / f"reports.{db}{suffix}.json", {"args": vars(args), "rows": rows, "load_s": load_s,
+                                                        "rebuild_s": rebuild_s, "machine": machine(),
+                                                        "results": results})
     app.dispose()
 
 

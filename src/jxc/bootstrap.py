@@ -16,15 +16,17 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from jxc.config import Settings
+from jxc.services import reports
 from jxc.services.catalog_search import CatalogIndex
 from jxc.services.chat_catalog import ChatCatalog
 from jxc.services.ports import Queries, UnitOfWork, Violation
+from jxc.services.posting import SYSTEM
 from jxc.services.web_reads import WebReads
 from jxc.storage import backup as backups
-from jxc.storage import order_sums, schema
+from jxc.storage import schema
 from jxc.storage.backup import BackupError, BackupReport, RestoreReport
 from jxc.storage.batch import SqlBatch
-from jxc.storage.engine import WRITE, make_engine
+from jxc.storage.engine import make_engine
 from jxc.storage.queries import SqlQueries
 from jxc.storage.uow import SqlUnitOfWork
 from jxc.storage.web_queries import SqlWebReads
@@ -67,10 +69,9 @@ class App:
         schema.create_all(self.engine)
 
     def rebuild_reports(self) -> dict[str, int]:
-        """重建报表投影 — recompute the report projections from their sources: order_sums (订单完成汇总)
-        in the zone of the book setting `reports.timezone`. Rows written, per projection."""
-        with self.engine.connect().execution_options(**WRITE) as conn, conn.begin():
-            return {"order_sums": order_sums.rebuild_order_sums(conn, self.clock.now())}
+        """重建报表投影 — both report projections (汇总表, 订单完成汇总) from their sources, in the zone of
+        the book setting `reports.timezone`, audited (services/reports.rebuild). Rows written, per projection."""
+        return reports.rebuild(self.uow_factory, SYSTEM, self.clock.now())
 
     def schema_revision(self) -> str | None:
         return schema.current_revision(self.engine)

@@ -63,6 +63,18 @@ def _text(v: Any) -> str:
     return s
 
 
+def _zone(v: Any) -> str:
+    """An IANA time zone name (Asia/Shanghai)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    s = str(v).strip()
+    try:
+        ZoneInfo(s)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError("an IANA time zone such as Asia/Shanghai") from exc
+    return s
+
+
 def _percent(v: Any) -> str:
     """A percentage 0–100 kept as text (JSON has no exact decimals); read it with Decimal()."""
     from decimal import Decimal, InvalidOperation
@@ -109,8 +121,8 @@ SETTINGS: Mapping[str, SettingSpec] = {
                                             "minutes after its business time a posting counts as back-dated"),
     "trading.no_stock": SettingSpec(False, _bool, "无库存版：销售出库/采购入库只记应收应付，不动库存",
                                     "no-stock trading: deliveries and receipts raise money owed but move no stock"),
-    "reports.timezone": SettingSpec("Asia/Shanghai", _zone, "报表按此时区划分日/月（改后运行 jxc reports rebuild）",
-                                    "time zone that cuts report days and months (run jxc reports rebuild after a change)"),
+    "reports.timezone": SettingSpec("Asia/Shanghai", _zone, "报表时区（汇总表按此时区分日、分月；修改后立即重建汇总表）",
+                                    "report time zone (the summary projection's days and months; a change rebuilds it)"),
     **{f"doc_prefix.{k.value}": SettingSpec(info.prefix, _prefix, f"{info.zh}单号前缀", f"{info.en} number prefix")
        for k, info in KINDS.items()},
 }

@@ -27,6 +27,7 @@ from jxc.interfaces import (
     cli_money,
     cli_ops,
     cli_parse_order,
+    cli_reports,
     cli_stock,
     cli_trade,
 )
@@ -189,12 +190,12 @@ def demo_cmd(
 
 @app.command()
 def check(data_dir: DataDir = None) -> None:
-    """检查账实一致 / verify invariants I1 I2 I3 I4 I5 I6 I8 I9, money owed M1–M6 and the order-fulfilment
-    projection R2 on the live database."""
+    """检查账实一致 / verify invariants I1 I2 I3 I4 I5 I6 I8 I9, money owed M1–M6 and the report
+    projections R1 (汇总表) and R2 (订单完成汇总) on the live database."""
     a = _app(data_dir)
     violations = a.queries.violations()
     if not violations:
-        _c.out.print("[green]检查通过 / all invariants hold[/green] (I1 I2 I3 I4 I5 I6 I8 I9 M1–M6 R2)")
+        _c.out.print("[green]检查通过 / all invariants hold[/green] (I1 I2 I3 I4 I5 I6 I8 I9 M1–M6 R1 R2)")
         return
     table = Table("invariant", "subject 对象", "detail 说明")
     for v in violations:
@@ -270,6 +271,7 @@ cli_ops.register(app)
 cli_admin.register(app)
 cli_money.register(app)
 cli_trade.register(app)
+cli_reports.register(app)
 
 
 def main() -> None:

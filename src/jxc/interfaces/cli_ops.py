@@ -1,5 +1,4 @@
-"""命令行：备份与恢复 — `jxc backup` and `jxc restore`, each verified by the invariant check;
-`jxc reports rebuild` recomputes the report projections.
+"""命令行：备份与恢复 — `jxc backup` and `jxc restore`, each verified by the invariant check.
 
 Exit codes: 0 done and the check is clean; 1 done but the check found
 violations (the table names them); 2 refused or failed (bad file, non-empty
@@ -36,7 +35,7 @@ def _refused(exc: BackupError) -> typer.Exit:
 def _verdict(violations: list[Violation], what_zh: str, what_en: str) -> None:
     if not violations:
         Console().print(f"[green]校验通过 / verified[/green]：{what_zh}账实核对无问题 / invariants hold in {what_en} "
-                        "(I1 I2 I3 I4 I5 I6 I8 I9 M1–M6 R2)")
+                        "(I1 I2 I3 I4 I5 I6 I8 I9 M1–M6 R1 R2)")
         return
     err = Console(stderr=True)
     table = Table("invariant", "subject 对象", "detail 说明", title=f"{what_zh}未通过核对 / {what_en} fails the check")
@@ -87,19 +86,6 @@ def restore(
     _verdict(report.violations, "恢复后的账套", "the restored book")
 
 
-reports_app = typer.Typer(help="报表投影 / report projections", no_args_is_help=True)
-
-
-@reports_app.command("rebuild")
-def reports_rebuild(data_dir: DataDir = None) -> None:
-    """重建报表投影 / recompute the report projections (订单完成汇总) from the orders, in the zone of the
-    book setting reports.timezone; run it after changing that setting."""
-    a = _app(data_dir)
-    for name, rows in a.rebuild_reports().items():
-        Console().print(f"[green]已重建 / rebuilt[/green] {name}: {rows} 行 rows")
-
-
 def register(app: typer.Typer) -> None:
     app.command("backup")(backup)
     app.command("restore")(restore)
-    app.add_typer(reports_app, name="reports")

@@ -37,6 +37,9 @@ def set_setting(f: UowFactory, key: str, value: Any, actor: Actor, now: datetime
                 raise DomainError("CODE_TAKEN", f"单号前缀 {parsed} 已被 {taken[parsed]} 使用",
                                   f"prefix {parsed} is already used by {taken[parsed]}", field=key)
         uow.settings.put(key, parsed, actor.name, now)
+        if key == "reports.timezone" and parsed != current[key]:
+            uow.report_sums.rebuild()  # the projections' days and months follow the zone, in this transaction
+            uow.report_sums.rebuild_orders(now)
         uow.audit.append(AuditEntry("setting.change", "setting", key, actor.name, now, {"value": current[key]},
                                     {"value": parsed}, actor.ip, actor.device))
         uow.commit()

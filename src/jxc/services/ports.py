@@ -329,6 +329,14 @@ class ChatRepository(Protocol):
                   address_terms: Iterable[str] = ()) -> list[dict[str, Any]]: ...
 
 
+class ReportSumsRepository(Protocol):
+    """汇总表 — the report projection, written in the posting transaction (storage/report_sums.py)."""
+
+    def record(self, doc: Mapping[str, Any], posting_id: int | None, sign: int) -> None: ...
+    def rebuild(self) -> int: ...
+    def rebuild_orders(self, now: datetime) -> int: ...
+
+
 class IngestRepository(Protocol):
     """POS 与渠道导入 — see storage/ingest_repo.py; `claim` owns a (source, source_id) once."""
 
@@ -360,6 +368,7 @@ class UnitOfWork(Protocol):
     ingest: IngestRepository
     money: MoneyRepository
     purchasing: PurchasingRepository
+    report_sums: ReportSumsRepository
 
     def __enter__(self) -> Self: ...
     def __exit__(self, *exc: object) -> None: ...

@@ -13,14 +13,14 @@ Guarantees:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from jxc.domain.errors import DomainError, Forbidden
 from jxc.services.access import require
-from jxc.services.ports import Queries
+from jxc.services.ports import AuditEntry, Queries, UnitOfWork
 from jxc.services.posting import Actor
 
 GROUPINGS: Mapping[str, tuple[str, ...]] = {
@@ -74,3 +74,17 @@ def run(queries: Queries, actor: Actor, name: str, by: str, flt: ReportFilter, o
     rows = queries.report(name, by, filters, offset, limit + 1)
     more = len(rows) > limit
     return {"report": name, "by": by, "items": rows[:limit], "next_offset": offset + limit if more else None}
+
+
+def rebuild(f: Callable[[], UnitOfWork], actor: Actor, now: datetime) -> dict[str, int]:
+    """重建报表投影 — recompute both projections in one transaction (the writers wait meanwhile): the
+    summary projection (汇总表, report_sums) from posted documents and the order-fulfilment projection
+    (订单完成汇总, order_sums) from the orders; returns the rows of each. Needed only after data came in
+    around the services (a bulk load, a restored copy edited by hand)."""
+    require(actor, "settings.edit")
+    with f() as uow:
+        rows = {"report_sums": uow.report_sums.rebuild(), "order_sums": uow.report_sums.rebuild_orders(now)}
+        uow.audit.append(AuditEntry("reports.rebuild", "report_sums", "all", actor.name, now, None, rows,
+                                    actor.ip, actor.device))
+        uow.commit()
+    return rows

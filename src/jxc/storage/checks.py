@@ -1,4 +1,4 @@
-"""不变量检查 — I1, I2, I3, I5, I6, I8, I9 verified on live data, in SQL.
+"""不变量检查 — I1, I2, I3, I5, I6, I8, I9 (and money M1–M4, report sums R1) verified on live data, in SQL.
 
 Each function returns the violations it finds, naming the bucket, posting or
 audit record involved; an empty list means the invariant holds.
@@ -9,7 +9,20 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, String, and_, case, cast, func, literal, or_, select, union_all
+from sqlalchemy import (
+    Connection,
+    Integer,
+    String,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+    type_coerce,
+    union_all,
+)
 
 from jxc.domain.balances import Amount
 from jxc.domain.catalog import LocationKind
@@ -173,7 +186,7 @@ def i8_time_travel(conn: Connection, queries: Any) -> list[Violation]:
 def all_violations(conn: Connection, queries: Any) -> list[Violation]:
     out: list[Violation] = []
     for check in (i1_balance_equals_ledger, i2_balanced_postings, i3_no_unapproved_negative, i4_reservations,
-                  i5_reversals_exact, i6_audit, i9_closed_periods, m_money, r2_order_sums):
+                  i5_reversals_exact, i6_audit, i9_closed_periods, m_money, r1_report_sums, r2_order_sums):
         out += check(conn)
     out += i8_time_travel(conn, queries)
     return out
@@ -275,3 +288,29 @@ def m6_openings(conn: Connection) -> list[Violation]:
                       "its item is not its amount, partner and side" if x[2] else
                       "its reference is held when reversed, or not held when posted" if x[3] else
                       "its reversal is not the exact negative of its item") for x in conn.execute(q)]
+
+
+def r1_report_sums(conn: Connection) -> list[Violation]:
+    """R1 the report projection (汇总表) equals its recomputation from posted documents, row by row."""
+    from zoneinfo import ZoneInfo
+
+    from jxc.storage.report_sums import KEY, MEASURES, book_zone, recomputed
+    from jxc.storage.tables_reports import report_sums
+    from jxc.storage.types import Money, Quantity
+
+    r = report_sums.c
+    zone = ZoneInfo(book_zone(conn))
+    parts: list[Any] = [select(*[r[c] for c in (*KEY, *MEASURES)])]
+    for dim in ("product", "partner"):
+        for grain in ("day", "month"):
+            sub = recomputed(conn, dim, grain, zone).subquery()
+            parts.append(select(*[sub.c[k] for k in KEY], *[-sub.c[m] for m in MEASURES]))
+    u = union_all(*parts).subquery()
+    types = {"documents": Integer(), "qty": Quantity(), "qty_returned": Quantity()}
+    sums = [type_coerce(func.sum(u.c[m]), types.get(m, Money())) for m in MEASURES]
+    rows = conn.execute(select(*[u.c[k] for k in KEY], *sums).group_by(*[u.c[k] for k in KEY])
+                        .having(or_(*[func.sum(u.c[m]) != 0 for m in MEASURES])).limit(20))
+    return [Violation("R1", f"report_sums({r[0]}, {r[1]}, {r[2]}, {r[3]}, warehouse={r[4]}, key={r[5]})",
+                      "汇总表比单据多出 / the projection exceeds the documents by "
+                      + ", ".join(f"{m}={v}" for m, v in zip(MEASURES, r[6:], strict=True)))
+            for r in rows]

@@ -391,6 +391,7 @@ from jxc.storage import (  # noqa: E402,F401
     tables_ingest,
     tables_money,
     tables_report_orders,
+    tables_reports,
     tables_stock,
     tables_trade,
 )

@@ -22,6 +22,7 @@ from jxc.storage.engine import WRITE, Driver
 from jxc.storage.ingest_repo import SqlIngestRepository
 from jxc.storage.money_repo import SqlMoneyRepository
 from jxc.storage.purchasing_repo import SqlPurchasingRepository
+from jxc.storage.report_sums import SqlReportSumsRepository
 from jxc.storage.repositories import (
     SqlAuditLog,
     SqlBalanceRepository,
@@ -64,6 +65,7 @@ class SqlUnitOfWork:
         self.ingest = SqlIngestRepository(conn)
         self.money = SqlMoneyRepository(conn)
         self.purchasing = SqlPurchasingRepository(conn)
+        self.report_sums = SqlReportSumsRepository(conn, drv)
         return self
 
     def __exit__(self, *exc: object) -> None:
