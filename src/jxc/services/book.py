@@ -38,6 +38,7 @@ def set_setting(f: UowFactory, key: str, value: Any, actor: Actor, now: datetime
                                   f"prefix {parsed} is already used by {taken[parsed]}", field=key)
         uow.settings.put(key, parsed, actor.name, now)
         if key == "reports.timezone" and parsed != current[key]:
+            uow.book.lock_head()  # as a rebuild does: writers hold the head before their projection rows
             uow.report_sums.rebuild()  # the projections' days and months follow the zone, in this transaction
             uow.report_sums.rebuild_orders(now)
         uow.audit.append(AuditEntry("setting.change", "setting", key, actor.name, now, {"value": current[key]},

@@ -180,6 +180,7 @@ def _post(uow: UnitOfWork, doc: dict[str, Any], movements: Any, actor: Actor, no
     uow.documents.update(doc["id"], {"state": state.value, "posting_id": posting_id,
                                      "allow_negative": allow_negative, "updated_by": actor.name,
                                      "updated_at": now}, None)
+    uow.book.lock_head()  # held already when stock moved; no-stock trading takes it here, before 汇总表 rows
     uow.report_sums.record(doc, posting_id, 1)  # 汇总表, like balances: in the posting's transaction
     _audit(uow, "post", doc["id"], actor, now, {"state": doc["state"]},
            {"state": state.value, "posting_id": posting_id})
@@ -284,6 +285,7 @@ def reverse(f: UowFactory, doc_id: int, actor: Actor, now: datetime, reason: str
                        if doc["posting_id"] else None)  # no-stock trading documents moved no stock
         money.reverse_for_document(uow, doc, actor, now, effective_at)
         _orders_done(uow, doc, -1, now)
+        uow.book.lock_head()  # before 汇总表 rows, as at posting
         uow.report_sums.record(doc, doc["posting_id"], -1)  # 汇总表: exactly what posting added, at its period
         reserving.publish_in(uow, {ln["product_id"] for ln in doc["lines"]}, now)
         uow.documents.update(doc_id, {"state": after.value, "reversal_posting_id": reversal_id,

@@ -83,6 +83,7 @@ def rebuild(f: Callable[[], UnitOfWork], actor: Actor, now: datetime) -> dict[st
     around the services (a bulk load, a restored copy edited by hand)."""
     require(actor, "settings.edit")
     with f() as uow:
+        uow.book.lock_head()  # first, as every writer does before it touches a projection row: no deadlock
         rows = {"report_sums": uow.report_sums.rebuild(), "order_sums": uow.report_sums.rebuild_orders(now)}
         uow.audit.append(AuditEntry("reports.rebuild", "report_sums", "all", actor.name, now, None, rows,
                                     actor.ip, actor.device))
