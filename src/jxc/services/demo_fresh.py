@@ -37,7 +37,7 @@ from jxc.services.demo_catalog import Sku, fresh_catalog
 from jxc.services.doc_rules import DraftInput, LineInput
 from jxc.services.posting import SYSTEM, PostingRequest, post
 
-DEFAULT_DAYS = 30  # `jxc serve --demo`'s quick first run; `jxc demo` builds 90 (docs/benchmarks.md §4)
+DEFAULT_DAYS = 30  # `jxc serve --demo`'s quick first run; `jxc demo` builds 90 (docs/benchmarks.md §6)
 SUPPLIERS = (("GYS01", "城南蔬菜批发", ("叶菜", "根茎", "菌菇")), ("GYS02", "鲜果源水果行", ("水果",)),
              ("GYS03", "惠民肉联厂", ("肉禽", "水产")), ("GYS04", "光明乳品配送", ("蛋奶",)),
              ("GYS05", "好邻居粮油副食", ("粮油", "调味", "零食", "日用")))

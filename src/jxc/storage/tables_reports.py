@@ -53,5 +53,5 @@ report_sums = Table(
 
 # A report filtered to one partner but grouped by product (or by document) crosses the projection's
 # dims and reads documents: this index finds that partner's documents without scanning the history
-# (docs/benchmarks.md §4: 33 → 4 ms on a year's book, linear in the history without it).
+# (docs/benchmarks.md §7a: 33 → 4 ms on a year's book, linear in the history without it).
 Index("ix_documents_partner", documents.c.partner_id, documents.c.effective_at)

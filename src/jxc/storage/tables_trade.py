@@ -107,7 +107,7 @@ purchase_suggestions = Table(
 
 # report queries (storage/reports_repo.py): covering indexes, so a summary reads index pages only —
 # posted documents of a kind in a time range with their partner / warehouse / posting, and their lines'
-# product, quantity and price (measured in docs/benchmarks.md §4: sales summary 0.7 s → 0.2 s on 90k orders).
+# product, quantity and price (measured in docs/benchmarks.md §7: sales summary 0.7 s → 0.2 s on 90k orders).
 Index("ix_documents_report", documents.c.kind, documents.c.state, documents.c.effective_at, documents.c.id,
       documents.c.partner_id, documents.c.warehouse_id, documents.c.posting_id)
 Index("ix_document_lines_report", document_lines.c.document_id, document_lines.c.product_id,
