@@ -54,14 +54,13 @@ def payable(app, sup):
 def test_freight_costing_golden_case(app, world, partners):
     """A bookkeeper's table: 30 元 freight on the first receipt, split by amount, in the average cost.
 
-    | step                               | rice qty | rice value | rice avg | eggs qty | eggs value | eggs avg |
-    | R1 rice 10 @50 (500) + 24.19 freight|  10      | 524.19     | 52.419   |          |            |          |
-    |    eggs 120 @1 (120) + 5.81 freight |          |            |          | 120      | 125.81     | 1.048417 |
-    | R2 rice 10 @55, no freight         |  20      | 1074.19    | 53.7095  | 120      | 125.81     |          |
-    | deliver rice 8 (COGS 429.676)      |  12      | 644.514    | 53.7095  |          |            |          |
-    | return to supplier against R1:     |          |            |          |          |            |          |
-    |   rice 2 at R1's 52.419 (104.838)  |  10      | 539.676    | 53.9676  |          |            |          |
-    |   eggs 120, all of R1's 125.81     |          |            |          | 0        | 0          |          |
+    | step                                  | rice qty | rice value | rice avg | eggs qty | eggs value | eggs avg |
+    | R1 rice 10 @50 (500) + 24.19 freight  | 10       | 524.19     | 52.419   |          |            |          |
+    |    eggs 120 @1 (120) + 5.81 freight   |          |            |          | 120      | 125.81     | 1.048417 |
+    | R2 rice 10 @55 (550), no freight      | 20       | 1074.19    | 53.7095  | 120      | 125.81     | 1.048417 |
+    | deliver rice 8 (COGS 429.676)         | 12       | 644.514    | 53.7095  |          |            |          |
+    | return against R1: rice 2 (104.838)   | 10       | 539.676    | 53.9676  |          |            |          |
+    |                    eggs 120 (125.81)  |          |            |          | 0        | 0          |          |
 
     Freight 30 split by amount 500 : 120 is 24.1935… : 5.8064…; rounded down to the 分 that is
     24.19 + 5.80 = 29.99, and the 分 left goes to the larger remainder (eggs, .64 > .35).
@@ -163,3 +162,15 @@ def test_receipt_ledger_value_is_line_amounts_plus_freight(app, world, partners,
     after = [stock(app, world, p)[1] for p in products]
     assert sum(after, D(0)) - sum(before, D(0)) == sum((q * p for q, p in lines), D(0)) + freight
     assert sum((ln["freight_share"] for ln in docs.get(app.uow_factory, doc)["lines"]), D(0)) == freight
+
+
+def test_editing_a_draft_receipt_splits_the_new_freight_again(app, world, partners):
+    sup, _ = partners
+    lines = (LineInput(world.rice, "1", unit_price="10"), LineInput(world.eggs, "3", unit_price="10"))
+    doc = docs.create_draft(app.uow_factory, DraftInput(K.PURCHASE_RECEIPT, world.wh, lines, partner_id=sup,
+                                                        freight="8"), BOSS, NOW)
+    assert [ln["freight_share"] for ln in docs.get(app.uow_factory, doc)["lines"]] == [D(2), D(6)]
+    docs.update_draft(app.uow_factory, doc, DraftInput(K.PURCHASE_RECEIPT, world.wh, lines, partner_id=sup),
+                      1, BOSS, NOW)
+    got = docs.get(app.uow_factory, doc)
+    assert got["freight"] == 0 and [ln["freight_share"] for ln in got["lines"]] == [None, None]
