@@ -26,7 +26,14 @@ from jxc.domain.permissions import doc_permission, holds
 from jxc.domain.settings import prefix_for
 from jxc.services import money, posting, purchasing, reserving
 from jxc.services.access import require, require_reauth
-from jxc.services.doc_rules import DraftInput, facts, freight_header, resolve_movements, same_source, validate_draft
+from jxc.services.doc_rules import (
+    DraftInput,
+    facts,
+    freight_header,
+    resolve_movements,
+    same_source,
+    validate_draft,
+)
 from jxc.services.ports import AuditEntry, OutboxMessage, UnitOfWork
 from jxc.services.posting import Actor, PostingRequest
 
