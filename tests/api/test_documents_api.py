@@ -122,3 +122,19 @@ def test_values_are_hidden_from_users_without_view_cost(api, shop, owner):
     rows = api.client.get("/api/v1/stock/balances", headers=keeper).json()["items"]
     assert rows and all("value" not in r for r in rows)
     assert "value" in api.client.get("/api/v1/stock/balances", headers=owner).json()["items"][0]
+
+
+def test_receipt_freight_is_split_over_the_lines_and_refused_on_other_kinds(api, shop, owner):
+    c = api.client
+    body = {**receipt(shop), "freight": "6", "freight_basis": "qty",
+            "lines": [{"product_id": shop.rice, "qty": "10", "unit_price": "3"},
+                      {"product_id": shop.eggs, "qty": "20", "unit_price": "1"}]}
+    doc = c.post("/api/v1/documents", json=body, headers=owner).json()
+    assert (doc["freight"], doc["freight_basis"]) == ("6.0000", "qty")
+    assert [ln["freight_share"] for ln in doc["lines"]] == ["2.0000", "4.0000"]
+    c.post(f"/api/v1/documents/{doc['id']}/submit", headers=owner)
+    rows = c.get("/api/v1/stock/balances", params={"product_id": shop.rice}, headers=owner).json()["items"]
+    assert [r["value"] for r in rows] == ["32.0000"]  # 10 × 3 + 2 freight
+    sale = {**receipt(shop), "kind": "sales_delivery", "freight": "5"}
+    r = c.post("/api/v1/documents", json=sale, headers=owner)
+    assert r.status_code == 422 and r.json()["field"] == "freight" and r.json()["code"] == "FREIGHT_NOT_ALLOWED"

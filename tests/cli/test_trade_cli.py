@@ -50,3 +50,16 @@ def test_order_to_report_through_the_command_line(env):  # noqa: F811
     assert run("order", "close", "2", "--reason", "够了")[0] == 0
     code, out = run("scorecard")
     assert code == 0 and "S1" in out
+
+
+def test_order_receive_takes_freight_into_cost(env):  # noqa: F811
+    world = make_world(env)
+    masterdata.create(env.uow_factory, "partners", {"code": "S1", "name": "S1", "role": "supplier"}, SYSTEM, NOW)
+    assert run("order", "create", "purchase", "--partner", "S1", "--warehouse", "WH1", "--line", "P002:10::20")[0] == 0
+    assert run("order", "confirm", "1")[0] == 0
+    code, out = run("order", "receive", "1", "--freight", "-1")
+    assert code == 2 and "freight" in out, out
+    code, out = run("order", "receive", "1", "--freight", "6", "--freight-basis", "qty")
+    assert code == 0 and "done" in out, out
+    rice = env.queries.balances(product_id=world.rice, warehouse_id=world.wh).values()
+    assert (sum(a.qty for a in rice), sum(a.value for a in rice)) == (10, 206)  # 10 × 20 + 6 freight

@@ -271,3 +271,44 @@ def test_a_rejected_return_edited_on_the_form_keeps_its_original_line_cost_and_l
     assert documents.approve(f, ret, boss, NOW).value == "posted"
     held = web.app.queries.balances(product_id=web.world.rice, warehouse_id=web.world.wh).values()
     assert (sum(a.qty for a in held), sum(a.value for a in held)) == (D(18), D(114))  # 108 + 2 × 3, not × 6.75
+
+
+def test_receipt_form_posts_freight_and_the_page_shows_each_line_share(web):
+    c = web.login("laoban")
+    assert 'id="freight"' in c.get("/documents/new", params={"kind": "purchase_receipt"}).text
+    assert 'id="freight"' not in c.get("/documents/new", params={"kind": "sales_delivery"}).text
+    lines = {"lines-0-product_id": str(web.world.rice), "lines-0-qty": "10", "lines-0-unit": "袋",
+             "lines-0-unit_price": "50", "lines-1-product_id": str(web.world.eggs), "lines-1-qty": "120",
+             "lines-1-unit": "个", "lines-1-unit_price": "1"}
+    r = c.post("/documents/new", data=_form(c, kind="purchase_receipt", warehouse_id=str(web.world.wh),
+                                            then="save", freight="-3", **lines))
+    assert r.status_code == 422 and 'id="freight-error" role="alert">运费不能为负数' in r.text
+    assert 'id="freight" name="freight" inputmode="decimal" value="-3"' in r.text  # what was typed stays
+    r = c.post("/documents/new", data=_form(c, kind="purchase_receipt", warehouse_id=str(web.world.wh),
+                                            then="submit", freight="30", freight_basis="amount", **lines),
+               follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].endswith("?done=posted")
+    doc = int(r.headers["location"].split("/")[2].split("?")[0])
+    page = c.get(f"/documents/{doc}").text
+    assert re.search(rf'id="doc-{doc}-freight">运费 ¥30.00 · 按金额分摊', page)
+    assert re.findall(r'class="num freight-share">([^<]*)<', page) == ["¥24.19", "¥5.81"]
+    rice = web.app.queries.balances(product_id=web.world.rice, warehouse_id=web.world.wh).values()
+    assert str(sum(a.value for a in rice)) == "524.1900"  # 500 + its 24.19 share of the freight
+    assert web.app.queries.violations() == []
+
+
+def test_order_receive_form_carries_freight_onto_the_receipt(web):
+    f = web.app.uow_factory
+    sup = masterdata.create(f, "partners", {"code": "S1", "name": "城南粮油", "role": "supplier"}, SYSTEM, NOW)
+    from jxc.services import trade
+    oid = trade.create_order(f, "purchase", sup, web.world.wh, [
+        trade.OrderLineInput(web.world.rice, "2", unit_price="30")], web.actor("laoban"), NOW)
+    trade.confirm_order(f, oid, web.actor("laoban"), NOW)
+    c = web.login("laoban")
+    page = c.get(f"/orders/{oid}").text
+    assert 'id="receive-freight"' in page
+    r = c.post(f"/orders/{oid}/act", data={"csrf_token": csrf_of(page), "action": "receive", "qty-1": "2",
+                                           "freight": "4", "freight_basis": "qty"}, follow_redirects=False)
+    assert r.status_code == 303
+    doc = documents.get(f, int(r.headers["location"].split("doc=")[1]))
+    assert (doc["freight"], doc["freight_basis"], doc["lines"][0]["freight_share"]) == (4, "qty", 4)

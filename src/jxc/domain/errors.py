@@ -154,6 +154,8 @@ ERROR_CODES: dict[str, str] = {
     "STOCK_RESERVED": "the posting would take stock that is reserved for other orders (I4)",
     "OVER_RECEIPT": "a receipt exceeds the ordered quantity by more than the tolerance",
     "RETURN_EXCEEDS_MOVED": "a return exceeds what its receipt / delivery moved less earlier returns",
+    "FREIGHT_BASIS_EMPTY": "a receipt's freight cannot be split: every line's basis (amount or quantity) is 0",
+    "FREIGHT_NOT_ALLOWED": "freight (运费) was entered on a document that is not a purchase receipt",
     "AUTH_REQUIRED": "the request has no valid session or API token (401)",
     "TOKEN_INVALID": "the API token is unknown, revoked, or its user is deactivated (401)",
     "LOGIN_LOCKED": "too many failed logins: the user name or address is locked out for a while (429)",

@@ -43,6 +43,7 @@ class Movement:
     from_status: StockStatus = StockStatus.AVAILABLE
     to_status: StockStatus | None = None  # None: same as from_status
     unit_cost: Decimal | None = None  # None: the source's moving average cost
+    value: Decimal | None = None  # the exact value moved (入库金额含运费, 按原单退货); needs unit_cost
 
     @property
     def dest_status(self) -> StockStatus:
@@ -104,6 +105,9 @@ def validate_movements(movements: tuple[Movement, ...], md: MasterData) -> None:
         if m.unit_cost is not None and m.unit_cost < ZERO:
             problems.add("VALUE_INVALID", f"{f}.unit_cost", f"第{i + 1}行单价不能为负数",
                          f"line {i + 1}: unit cost cannot be negative")
+        if m.value is not None and (m.value < ZERO or m.unit_cost is None):
+            problems.add("VALUE_INVALID", f"{f}.value", f"第{i + 1}行金额不能为负数，且须同时给出单位成本",
+                         f"line {i + 1}: a value cannot be negative and needs a unit cost")
         product = md.products.get(m.product_id)
         if product is None:
             problems.add("NOT_FOUND", f"{f}.product_id", f"第{i + 1}行商品不存在（ID {m.product_id}）",
@@ -194,6 +198,9 @@ def build_entries(
 ) -> tuple[LedgerEntry, ...]:
     """Two entries per movement, balanced by construction (I2).
 
+    A movement's value is its own ``value`` when given (a receipt line with its freight
+    share, a return of part of an original), else qty × unit cost rounded to the money quantum.
+
     ``average_costs`` maps each movement's `cost_source` key — (product_id, warehouse_id)
     or a transit BucketKey — to its moving average cost; a missing average costs zero.
     """
@@ -204,7 +211,7 @@ def build_entries(
         else:
             key = cost_source(m, locations)
             unit_cost = cost(average_costs.get(key, ZERO)) if key is not None else ZERO
-        value = money(m.qty * unit_cost)
+        value = money(m.value) if m.value is not None else money(m.qty * unit_cost)
         entries.append(LedgerEntry(m.product_id, m.lot_id, m.from_location_id, m.from_status,
                                    -m.qty, unit_cost, -value, effective_at, line_no))
         entries.append(LedgerEntry(m.product_id, m.lot_id, m.to_location_id, m.dest_status,

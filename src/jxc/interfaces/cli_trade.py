@@ -7,6 +7,7 @@ Commands run as the command-line operator (all permissions), like the other admi
 from __future__ import annotations
 
 from datetime import datetime, time
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -129,9 +130,14 @@ def order_deliver(order_id: int, qty: Annotated[list[str] | None, typer.Option(h
 
 @order_app.command("receive")
 def order_receive(order_id: int, qty: Annotated[list[str] | None, typer.Option(help="LINE=QTY (base units)")] = None,
+                  freight: Annotated[str | None, typer.Option(help="运费 freight in 元, split over the lines")] = None,
+                  freight_basis: Annotated[str | None, typer.Option(help="amount (按金额, default) or qty (按数量)")] = None,
                   data_dir: DataDir = None) -> None:
-    """按订单入库 / receive against a purchase order; beyond the tolerance it waits for approval."""
-    a, doc = _act(trade.receive, data_dir, order_id, _pairs(qty) if qty else None)
+    """按订单入库 / receive against a purchase order; beyond the tolerance it waits for approval.
+
+    ``--freight`` is split over the receipt's lines into their cost and owed to the supplier."""
+    receive = partial(trade.receive, freight=freight, freight_basis=freight_basis)
+    a, doc = _act(receive, data_dir, order_id, _pairs(qty) if qty else None)
     Console().print(f"入库单 receipt id={doc}")
     _order(a, order_id)
 

@@ -14,13 +14,15 @@ from typing import Any
 
 from jxc.domain import availability as av
 from jxc.domain import documents as d
+from jxc.domain import freight
 from jxc.domain.allocation import LotStock, PickStrategy, pick_lots
 from jxc.domain.approvals import Facts
 from jxc.domain.catalog import StockStatus
 from jxc.domain.errors import DomainError, Problems
+from jxc.domain.freight import FreightBasis
 from jxc.domain.ledger import NO_LOT, BucketKey, Movement
 from jxc.domain.permissions import holds
-from jxc.domain.quantities import ZERO, price_per_base, to_base, to_decimal
+from jxc.domain.quantities import ZERO, cost, money, price_per_base, to_base, to_decimal
 from jxc.domain.settings import with_defaults
 from jxc.services.ports import UnitOfWork
 
@@ -60,6 +62,8 @@ class DraftInput:
     idempotency_key: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
     source_document_id: int | None = None  # a return: the receipt / delivery it returns (退货原单)
+    freight: Any = None  # 运费: a purchase receipt's freight, money ≥ 0 in whole 分; None/"": none
+    freight_basis: str | None = None  # 分摊方式: "amount" (按金额, default) or "qty" (按数量, base units)
 
 
 REASON_GROUP = {d.DocumentKind.SCRAP: "scrap", d.DocumentKind.COUNT_ADJUSTMENT: "count",
@@ -108,8 +112,49 @@ def validate_draft(uow: UnitOfWork, inp: DraftInput, permissions: frozenset[str]
         rows.append(_line(p, i, ln, inp, units, loc_wh, permissions))
     if inp.source_document_id is not None:
         _check_return(uow, inp, rows, p, editing)
+    _freight(p, inp, rows)
     p.raise_if_any()
     return rows
+
+
+def freight_header(inp: DraftInput) -> dict[str, Any]:
+    """运费 / 分摊方式 as the document header stores them (after `validate_draft` accepted them)."""
+    raw = inp.freight
+    amount = ZERO if raw in (None, "") else to_decimal(raw, "freight")
+    return {"freight": amount, "freight_basis": inp.freight_basis or FreightBasis.AMOUNT.value}
+
+
+def _freight(p: Problems, inp: DraftInput, rows: list[dict[str, Any]]) -> None:
+    """运费分摊 — check the freight and basis, and give each line of a receipt its share (domain/freight.py)."""
+    amount = ZERO
+    try:
+        amount = freight_header(inp)["freight"]
+    except DomainError as exc:
+        p.add(exc.code, "freight", "运费不是有效金额，请输入如 30 或 12.50 的数字",
+              "freight is not a valid amount; enter a number such as 30 or 12.50")
+        return
+    for code, zh, en in freight.check(amount):
+        p.add(code, "freight", zh, en)
+    basis = inp.freight_basis or FreightBasis.AMOUNT.value
+    if basis not in FreightBasis._value2member_map_:
+        p.add("VALUE_INVALID", "freight_basis", f"运费分摊方式“{basis}”无效，可选：amount（按金额）、qty（按数量）",
+              f"unknown freight basis '{basis}'; choose amount or qty")
+        return
+    if amount != ZERO and inp.kind is not d.DocumentKind.PURCHASE_RECEIPT:
+        p.add("FREIGHT_NOT_ALLOWED", "freight", f"只有采购入库单可以填写运费，{d.KINDS[inp.kind].zh}单请不要填写",
+              f"only a purchase receipt carries freight; leave it empty on a {d.KINDS[inp.kind].en}")
+        return
+    if inp.kind is not d.DocumentKind.PURCHASE_RECEIPT or p.items:
+        return
+    weights = [money(r["qty_base"] * (r["unit_price"] or ZERO)) if basis == FreightBasis.AMOUNT else r["qty_base"]
+               for r in rows]
+    try:
+        shares = freight.split(amount, weights)
+    except DomainError as exc:
+        p.add(exc.code, exc.field, exc.message_zh, exc.message_en)
+        return
+    for row, share in zip(rows, shares, strict=True):
+        row["freight_share"] = share if amount != ZERO else None
 
 
 RETURNS = {d.DocumentKind.PURCHASE_RETURN: d.DocumentKind.PURCHASE_RECEIPT,
@@ -275,10 +320,19 @@ def resolve_movements(uow: UnitOfWork, doc: Mapping[str, Any], today: date | Non
             line = d.Line(ln["product_id"], q, location, lot_id, ln["unit_price"], d.LineRole(ln["role"] or ""),
                           StockStatus(ln["from_status"]), StockStatus(ln["to_status"]) if ln["to_status"] else None,
                           ln.get("to_location_id"))
-            out.extend(d.movements_for(line_kind, (line,), places))
+            moved = d.movements_for(line_kind, (line,), places)
+            if ln.get("freight_share") and kind is d.DocumentKind.PURCHASE_RECEIPT:
+                moved = tuple(_landed(m, ln) for m in moved)
+            out.extend(moved)
     if doc.get("source_document_id") and kind in (d.DocumentKind.SALES_RETURN, d.DocumentKind.PURCHASE_RETURN):
         out = _at_original_cost(uow, doc, kind, places, out)
     return tuple(out)
+
+
+def _landed(m: Movement, ln: Mapping[str, Any]) -> Movement:
+    """入库成本含运费 — a receipt line comes in at its amount plus its freight share, to the 0.0001."""
+    value = money(m.qty * (ln["unit_price"] or ZERO)) + ln["freight_share"]
+    return replace(m, unit_cost=cost(value / m.qty), value=value)
 
 
 def _at_original_cost(uow: UnitOfWork, doc: Mapping[str, Any], kind: d.DocumentKind, places: d.Places,
@@ -288,14 +342,20 @@ def _at_original_cost(uow: UnitOfWork, doc: Mapping[str, Any], kind: d.DocumentK
     if source is None or not source.get("posting_id"):
         return movements
     where = places.customer if kind is d.DocumentKind.SALES_RETURN else places.supplier
-    costs = uow.purchasing.posting_costs(source["posting_id"], where)
+    totals = uow.purchasing.posting_totals(source["posting_id"], where)
     by_product: dict[int, Decimal] = {}
-    for (pid, _lot), c in costs.items():
-        by_product.setdefault(pid, c)
+    for (pid, _lot), (qty, value) in totals.items():
+        by_product.setdefault(pid, value / qty)
     out = []
     for m in movements:
-        c = costs.get((m.product_id, m.lot_id), by_product.get(m.product_id))
-        out.append(m if c is None else replace(m, unit_cost=c))
+        moved = totals.get((m.product_id, m.lot_id))
+        if moved is not None:  # its share of what the original moved: a full return takes out exactly that
+            qty, value = moved
+            out.append(replace(m, unit_cost=cost(value / qty), value=money(value * m.qty / qty)))
+        elif m.product_id in by_product:
+            out.append(replace(m, unit_cost=by_product[m.product_id]))
+        else:
+            out.append(m)
     return out
 
 
@@ -346,6 +406,7 @@ def facts(uow: UnitOfWork, doc: Mapping[str, Any], movements: tuple[Movement, ..
     """审批依据 — amount, biggest line, count difference value, negative stock, back-dating."""
     kind = d.DocumentKind(doc["kind"])
     amount = sum((abs(ln["qty_base"]) * (ln["unit_price"] or ZERO) for ln in doc["lines"]), ZERO)
+    amount += doc.get("freight") or ZERO  # 运费 counts towards a receipt's amount for approval rules
     max_qty = max((abs(ln["qty_base"]) for ln in doc["lines"]), default=ZERO)
     loc_wh = uow.documents.location_warehouses({m.from_location_id for m in movements})
     pairs = {(m.product_id, loc_wh.get(m.from_location_id)) for m in movements}

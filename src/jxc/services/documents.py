@@ -26,7 +26,14 @@ from jxc.domain.permissions import doc_permission, holds
 from jxc.domain.settings import prefix_for
 from jxc.services import money, posting, purchasing, reserving
 from jxc.services.access import require, require_reauth
-from jxc.services.doc_rules import DraftInput, facts, resolve_movements, same_source, validate_draft
+from jxc.services.doc_rules import (
+    DraftInput,
+    facts,
+    freight_header,
+    resolve_movements,
+    same_source,
+    validate_draft,
+)
 from jxc.services.ports import AuditEntry, OutboxMessage, UnitOfWork
 from jxc.services.posting import Actor, PostingRequest
 
@@ -37,7 +44,8 @@ A = d.Action
 def _header(inp: DraftInput, now: datetime) -> dict[str, Any]:
     return {"kind": inp.kind.value, "warehouse_id": inp.warehouse_id, "to_warehouse_id": inp.to_warehouse_id,
             "partner_id": inp.partner_id, "effective_at": posting.utc(inp.effective_at or now),
-            "remark": inp.remark, "reason_code": inp.reason_code, "reason_text": inp.reason_text}
+            "remark": inp.remark, "reason_code": inp.reason_code, "reason_text": inp.reason_text,
+            **freight_header(inp)}
 
 
 def _audit(uow: UnitOfWork, action: str, doc_id: int, actor: Actor, now: datetime,

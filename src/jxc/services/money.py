@@ -79,6 +79,8 @@ def raise_for_document(uow: UnitOfWork, doc: Mapping[str, Any], actor: Actor, no
         return None
     side, _ = m.DOCUMENT_SIDES[doc["kind"]]
     amount, unpriced = m.document_amount(doc["kind"], doc["lines"])
+    if doc["kind"] == "purchase_receipt":
+        amount += doc.get("freight") or ZERO  # 运费: the supplier bills it on the same 应付 (docs/money.md)
     if amount == 0:
         return None
     uow.money.lock_partner(doc["partner_id"])

@@ -99,6 +99,7 @@ def request_hash(req: PostingRequest) -> str:
             [m.product_id, str(m.qty.normalize()), m.from_location_id, m.to_location_id, m.lot_id,
              str(m.from_status), str(m.dest_status),
              None if m.unit_cost is None else str(m.unit_cost.normalize())]
+            + ([] if m.value is None else [str(m.value.normalize())])  # older requests hash as before
             for m in req.movements
         ],
         "consumes": [[rid, str(q.normalize())] for rid, q in req.consumes],

@@ -142,18 +142,20 @@ def deliver(f: UowFactory, order_id: int, quantities: Mapping[int, Any] | None, 
 
 
 def receive(f: UowFactory, order_id: int, quantities: Mapping[int, Any] | None, actor: Actor, now: datetime,
-            lots: Mapping[int, int] | None = None) -> int:
+            lots: Mapping[int, int] | None = None, freight: Any = None, freight_basis: str | None = None) -> int:
     """按订单入库 — a purchase receipt for {line_no: qty}, submitted.
 
     Within the over-receipt tolerance (setting `purchase.over_receipt_pct`) it posts; beyond it the
     receipt waits for approval (rule "超收需主管审批", `Facts.over_receipt`) instead of being refused.
     ``lots`` names the lot received on a line ({line_no: lot id}); lot-tracked products need one.
+    ``freight`` (运费) is split over the receipt's lines by ``freight_basis`` (amount / qty) and owed
+    to the order's supplier with the goods (domain/freight.py).
     """
-    return _fulfil(f, order_id, quantities, actor, now, "purchase", lots or {})
+    return _fulfil(f, order_id, quantities, actor, now, "purchase", lots or {}, (freight, freight_basis))
 
 
 def _fulfil(f: UowFactory, order_id: int, quantities: Mapping[int, Any] | None, actor: Actor, now: datetime,
-            kind: str, lots: Mapping[int, int] | None = None) -> int:
+            kind: str, lots: Mapping[int, int] | None = None, freight: tuple[Any, str | None] = (None, None)) -> int:
     """The delivery / receipt made, submitted and (unless a rule asks for approval) posted in one
     transaction: a refusal (stock short, a bad quantity) leaves no draft behind."""
     with f() as uow:
@@ -192,7 +194,8 @@ def _fulfil(f: UowFactory, order_id: int, quantities: Mapping[int, Any] | None, 
         with _at_line(fields):
             doc = docs.create_draft_in(uow, DraftInput(doc_kind, order["warehouse_id"], tuple(lines),
                                                        partner_id=order["partner_id"],
-                                                       remark=f"按订单 {order['number']}"), actor, now)
+                                                       remark=f"按订单 {order['number']}",
+                                                       freight=freight[0], freight_basis=freight[1]), actor, now)
             docs.submit_in(uow, doc, actor, now)
         uow.commit()
         return doc

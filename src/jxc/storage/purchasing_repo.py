@@ -104,13 +104,13 @@ class SqlPurchasingRepository:
             .group_by(ln.source_line_no))
         return {r[0]: Decimal(r[1]) for r in rows if r[0] is not None}
 
-    def posting_costs(self, posting_id: int, location_id: int) -> dict[tuple[int, int], Decimal]:
-        """Per (product, lot): the unit cost a posting moved at the virtual ``location_id`` (value ÷ qty)."""
+    def posting_totals(self, posting_id: int, location_id: int) -> dict[tuple[int, int], tuple[Decimal, Decimal]]:
+        """Per (product, lot): the (qty, value) a posting moved at the virtual ``location_id``, as magnitudes."""
         e = ledger_entries.c
         rows = self.conn.execute(
             select(e.product_id, e.lot_id, func.sum(e.qty), func.sum(e.value))
             .where(e.posting_id == posting_id, e.location_id == location_id).group_by(e.product_id, e.lot_id))
-        return {(r[0], r[1]): Decimal(r[3]) / Decimal(r[2]) for r in rows if r[2]}
+        return {(r[0], r[1]): (abs(Decimal(r[2])), abs(Decimal(r[3]))) for r in rows if r[2]}
 
     # ── supplier scorecard (供应商考核) ──
     def scorecard(self, supplier_id: int | None, since: datetime, until: datetime) -> list[dict[str, Any]]:

@@ -270,8 +270,13 @@ documents = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     Column("submitted_at", UtcDateTime, nullable=True),
     Column("reminder_level", Integer, nullable=False, default=0),  # overdue reminders sent (1 operator, 2 manager)
+    # 运费 / 分摊方式: a purchase receipt's freight, split over its lines (domain/freight.py)
+    Column("freight", Money(), nullable=False, default=0, server_default="0"),
+    Column("freight_basis", String(8), nullable=False, default="amount", server_default="amount"),
     CheckConstraint("state in ('draft', 'pending_approval', 'posted', 'reversed', 'cancelled')",
                     name="state"),
+    CheckConstraint("freight >= 0", name="freight_nonnegative"),
+    CheckConstraint("freight_basis in ('amount', 'qty')", name="freight_basis"),
     Index("ix_documents_state_kind", "state", "kind"),
     Index("ix_documents_warehouse_time", "warehouse_id", "effective_at"),
 )
@@ -296,6 +301,7 @@ document_lines = Table(
     Column("order_line_id", Integer, nullable=True),  # the order line this line fulfils
     Column("reservation_id", Integer, nullable=True),  # consumed when the document posts
     Column("remark", Text, nullable=True),
+    Column("freight_share", Money(), nullable=True),  # 运费分摊: this line's part of the receipt's freight
     UniqueConstraint("document_id", "line_no", name="uq_document_lines_document_line"),
     Index("ix_document_lines_product", "product_id"),
 )

@@ -49,6 +49,11 @@ class DraftIn(BaseModel):
     remark: Text = None
     reason_code: Annotated[str | None, Field(max_length=32)] = None
     reason_text: Text = None
+    freight: Annotated[str | None, Field(max_length=30)] = Field(
+        None, description="运费 — purchase receipts only: freight in 元 (≥ 0, whole 分), split over the lines "
+                          "into their cost and owed to the supplier")
+    freight_basis: Annotated[str | None, Field(max_length=8)] = Field(
+        None, description="分摊方式 — 'amount' (by line amount, default) or 'qty' (by base quantity)")
 
 
 class EditIn(DraftIn):
@@ -86,7 +91,8 @@ def _draft(body: DraftIn, key: str | None) -> DraftInput:
         raise DomainError("VALUE_INVALID", "业务时间必须带时区，例如 2026-11-01T09:00:00+08:00",
                           "effective_at must carry a time zone, e.g. 2026-11-01T09:00:00+08:00", field="effective_at")
     return DraftInput(body.kind, body.warehouse_id, lines, body.effective_at, body.partner_id, body.to_warehouse_id,
-                      body.remark, body.reason_code, body.reason_text, idempotency_key=key)
+                      body.remark, body.reason_code, body.reason_text, idempotency_key=key,
+                      freight=body.freight, freight_basis=body.freight_basis)
 
 
 def _visible(actor: Actor, doc: dict[str, Any]) -> None:

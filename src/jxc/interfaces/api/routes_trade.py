@@ -48,6 +48,13 @@ class FulfilIn(BaseModel):
     quantities: Quantities = None
 
 
+class ReceiveIn(FulfilIn):
+    freight: Annotated[str | None, Field(max_length=30)] = Field(
+        None, description="运费 — freight in 元 (≥ 0, whole 分), split over the receipt's lines and owed to the supplier")
+    freight_basis: Literal["amount", "qty"] | None = Field(
+        None, description="分摊方式 — split by line amount (default) or by base quantity")
+
+
 class CloseIn(BaseModel):
     reason: Text = None
 
@@ -152,10 +159,12 @@ def deliver(order_id: pg.Id, body: FulfilIn, actor: CurrentActor, app: JxcApp) -
 
 
 @router.post("/orders/{order_id}/receive", status_code=201, tags=["orders"])
-def receive(order_id: pg.Id, body: FulfilIn, actor: CurrentActor, app: JxcApp) -> dict[str, Any]:
-    """按订单入库 — a purchase receipt; beyond the over-receipt tolerance it waits for approval."""
+def receive(order_id: pg.Id, body: ReceiveIn, actor: CurrentActor, app: JxcApp) -> dict[str, Any]:
+    """按订单入库 — a purchase receipt (with optional freight 运费); beyond the over-receipt tolerance it waits
+    for approval."""
     _order(app, order_id, actor)
-    doc = trade.receive(app.uow_factory, order_id, body.quantities, actor, app.clock.now())
+    doc = trade.receive(app.uow_factory, order_id, body.quantities, actor, app.clock.now(),
+                        freight=body.freight, freight_basis=body.freight_basis)
     return plain(docs.get(app.uow_factory, doc))
 
 

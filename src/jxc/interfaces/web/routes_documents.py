@@ -42,7 +42,7 @@ MAX_LINES = 500
 LINE_FIELDS = ("product_id", "qty", "unit", "lot_id", "unit_price", "location_id", "role", "to_status", "remark",
                "lot_number", "lot_produced", "source_line_no")
 HEADER_FIELDS = ("warehouse_id", "to_warehouse_id", "partner_id", "reason_code", "reason_text", "remark", "version",
-                 "source_document_id")
+                 "source_document_id", "freight", "freight_basis")
 IDS = ("warehouse_id", "to_warehouse_id", "partner_id", "version", "source_document_id")
 
 
@@ -192,7 +192,8 @@ def _draft(kind: d.DocumentKind, header: dict[str, Any], lines: list[dict[str, A
     return DraftInput(kind, header["warehouse_id"] or 0, out, partner_id=header["partner_id"],
                       to_warehouse_id=header["to_warehouse_id"], remark=header["remark"] or None,
                       reason_code=header["reason_code"] or None, reason_text=header["reason_text"] or None,
-                      source_document_id=header["source_document_id"] if kind in RETURNS else None)
+                      source_document_id=header["source_document_id"] if kind in RETURNS else None,
+                      freight=header["freight"] or None, freight_basis=header["freight_basis"] or None)
 
 
 def _new_lots(app: Any, actor: Any, lines: list[dict[str, Any]], now: Any) -> None:

@@ -269,7 +269,9 @@ def act(request: Request, order_id: int, data: Form, v: Page) -> Response:
             else:  # lot-tracked lines name their lot: typed, found or made (as on the phone page)
                 today = now.astimezone(app.settings.zone).date()
                 lots = lot_entry.receipt_lots(app, v.actor, order_id, qty, data, now, today)
-                doc = trade.receive(app.uow_factory, order_id, qty, v.actor, now, lots=lots)
+                doc = trade.receive(app.uow_factory, order_id, qty, v.actor, now, lots=lots,
+                                    freight=data.get("freight", "").strip() or None,
+                                    freight_basis=data.get("freight_basis") or None)
             return RedirectResponse(f"/orders/{order_id}?done={action}&doc={doc}", status_code=303)
         elif action == "close":
             trade.close_order(app.uow_factory, order_id, v.actor, now, data.get("reason") or None)
