@@ -2,31 +2,20 @@
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import update
 from typer.testing import CliRunner
 
 from jxc.interfaces.cli import app as cli
 from jxc.services import trade
 from jxc.storage.tables_report_orders import order_sums
+from tests.cli.test_cli import env  # noqa: F401 - the fixture
 from tests.conftest import NOW
 from tests.storage.test_order_sums import BOSS, make_shop
 
 runner = CliRunner()
 
 
-@pytest.fixture
-def env(file_app, monkeypatch, tmp_path):
-    monkeypatch.setenv("JXC_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("COLUMNS", "200")
-    if file_app.engine.dialect.name == "postgresql":
-        monkeypatch.setenv("JXC_DATABASE_URL", file_app.settings.url)
-    else:
-        monkeypatch.delenv("JXC_DATABASE_URL", raising=False)
-    return file_app
-
-
-def test_check_names_a_tampered_order_sum_and_reports_rebuild_repairs_it(env):
+def test_check_names_a_tampered_order_sum_and_reports_rebuild_repairs_it(env):  # noqa: F811
     shop = make_shop(env)
     so = trade.create_order(env.uow_factory, "sales", shop.customers[0], shop.whs[0],
                             [trade.OrderLineInput(shop.products[0], "2", unit_price="1")], BOSS, NOW)

@@ -88,18 +88,6 @@ def _percent(v: Any) -> str:
     return str(d.normalize())
 
 
-def _zone(v: Any) -> str:
-    """An IANA time-zone name (Asia/Shanghai)."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    s = str(v).strip()
-    try:
-        ZoneInfo(s)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError("an IANA time zone such as Asia/Shanghai") from exc
-    return s
-
-
 SETTINGS: Mapping[str, SettingSpec] = {
     "business.name": SettingSpec("我的店", _text, "企业/店铺名称", "business name"),
     "overdue.first_minutes": SettingSpec(60, _minutes, "单据超时提醒经办人（分钟）",
