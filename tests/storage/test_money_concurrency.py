@@ -102,3 +102,40 @@ def test_two_refunds_that_both_fit_the_credit_are_both_paid(file_app):
     receipt = next(i for i in items if i["kind"] == "receipt")
     assert (receipt["allocated"], money.accounts(app.uow_factory, BOSS)[0]["balance"]) == (D(100), 0)
     assert app.queries.violations() == []
+
+
+def test_no_stock_sales_and_receipts_for_one_customer_never_deadlock(file_app):
+    """无库存版: a posting that moves no stock raises its receivable under the partner lock; it takes the
+    book head first, as a receipt does, so four deliveries and four receipts for one customer racing
+    all finish (PostgreSQL reported a deadlock when the posting locked the partner first) and tie out."""
+    from jxc.services import book
+
+    app = file_app
+    f = app.uow_factory
+    w = make_world(app)
+    book.set_setting(f, "trading.no_stock", True, Actor("boss", frozenset({"*"}), role="owner", reauthenticated=True), NOW)
+    cus = masterdata.create(f, "partners", {"code": "C", "name": "客户", "role": "customer"}, BOSS, NOW)
+    acc = money.create_account(f, "CASH", "现金", "cash", BOSS, NOW)
+    drafts = [docs.create_draft(f, DraftInput(K.SALES_DELIVERY, w.wh, (LineInput(w.rice, "2", unit_price="50"),),
+                                              partner_id=cus), BOSS, NOW) for _ in range(4)]
+    barrier, errors = threading.Barrier(8), []
+
+    def work(n: int) -> None:
+        barrier.wait()
+        try:
+            if n < 4:
+                docs.submit(f, drafts[n], BOSS, NOW)
+            else:
+                money.record_payment(f, money.PaymentInput(PaymentKind.RECEIPT, cus, acc, "30", NOW), BOSS, NOW)
+        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    items = money_reads.open_items(f, BOSS, None, 100, partner_id=cus, open_only=False)
+    assert sum(i["open"] for i in items) == 4 * D(100) - 4 * D(30)
+    assert app.queries.violations() == []

@@ -177,6 +177,8 @@ def submit_in(uow: UnitOfWork, doc_id: int, actor: Actor, now: datetime) -> d.Do
 
 def _post(uow: UnitOfWork, doc: dict[str, Any], movements: Any, actor: Actor, now: datetime,
           allow_negative: bool) -> d.DocumentState:
+    uow.book.lock_head()  # lock order: the book head before partner (应收应付) and projection (汇总表) rows —
+    # posting stock takes it anyway; no-stock trading would otherwise lock the partner first
     consumes = tuple((ln["reservation_id"], ln["qty_base"]) for ln in doc["lines"] if ln.get("reservation_id"))
     req = PostingRequest(doc["kind"], movements, doc["effective_at"], allow_negative=allow_negative,
                          reference=doc["number"], remark=doc.get("remark"), consumes=consumes)
@@ -188,7 +190,6 @@ def _post(uow: UnitOfWork, doc: dict[str, Any], movements: Any, actor: Actor, no
     uow.documents.update(doc["id"], {"state": state.value, "posting_id": posting_id,
                                      "allow_negative": allow_negative, "updated_by": actor.name,
                                      "updated_at": now}, None)
-    uow.book.lock_head()  # held already when stock moved; no-stock trading takes it here, before 汇总表 rows
     uow.report_sums.record(doc, posting_id, 1)  # 汇总表, like balances: in the posting's transaction
     _audit(uow, "post", doc["id"], actor, now, {"state": doc["state"]},
            {"state": state.value, "posting_id": posting_id})
@@ -289,11 +290,11 @@ def reverse(f: UowFactory, doc_id: int, actor: Actor, now: datetime, reason: str
         if doc["kind"] == d.DocumentKind.TRANSFER and uow.documents.receipts_of(doc_id):
             raise DomainError("TRANSFER_RECEIVED", "调拨单已有签收，请先红冲签收单再红冲调拨单",
                               "the transfer has receipts; reverse the receipts first", field="document_id")
+        uow.book.lock_head()  # lock order as at posting: the book head before partner and projection rows
         reversal_id = (posting.reverse_in(uow, doc["posting_id"], actor, now, effective_at, reason).posting_id
                        if doc["posting_id"] else None)  # no-stock trading documents moved no stock
         money.reverse_for_document(uow, doc, actor, now, effective_at)
         _orders_done(uow, doc, -1, now)
-        uow.book.lock_head()  # before 汇总表 rows, as at posting
         uow.report_sums.record(doc, doc["posting_id"], -1)  # 汇总表: exactly what posting added, at its period
         reserving.publish_in(uow, {ln["product_id"] for ln in doc["lines"]}, now)
         uow.documents.update(doc_id, {"state": after.value, "reversal_posting_id": reversal_id,
