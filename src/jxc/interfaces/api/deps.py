@@ -45,6 +45,16 @@ def scope_of(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+def caller_key(request: Request, actor: Actor, idempotency_key: str | None) -> str | None:
+    """An `Idempotency-Key` made the caller's own (documents', payments' and transfers' keys are global):
+    the hash of the caller's credential (token or session; else its name) and the key, or None."""
+    if not idempotency_key:
+        return None
+    raw = credential({"authorization": request.headers.get("authorization", "")},
+                     request.cookies.get(SESSION_COOKIE)) or actor.name
+    return "api:" + hashlib.sha256(f"{scope_of(raw)}\n{idempotency_key}".encode()).hexdigest()
+
+
 def resolve(request: Request) -> Actor:
     cached = getattr(request.state, "actor", None)
     if cached is not None:

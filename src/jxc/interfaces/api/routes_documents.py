@@ -3,7 +3,6 @@ reverse, transfer receipt; list with filters, scoped to the caller's warehouses.
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -14,7 +13,7 @@ from jxc.domain import documents as d
 from jxc.domain.errors import DomainError
 from jxc.domain.permissions import holds
 from jxc.interfaces.api import pagination as pg
-from jxc.interfaces.api.deps import SESSION_COOKIE, CurrentActor, JxcApp, credential, scope_of
+from jxc.interfaces.api.deps import CurrentActor, JxcApp, caller_key
 from jxc.interfaces.api.render import plain
 from jxc.services import documents, transfers, users
 from jxc.services.doc_rules import DraftInput, LineInput
@@ -156,11 +155,7 @@ def get_document(doc_id: pg.Id, actor: CurrentActor, app: JxcApp) -> dict[str, A
 def create_document(body: DraftIn, request: Request, actor: CurrentActor, app: JxcApp,
                     idempotency_key: Annotated[str | None, Header(max_length=200)] = None) -> dict[str, Any]:
     """新建草稿 — moves no stock until it is submitted."""
-    key = None
-    if idempotency_key:  # the documents table's key is global: make it the caller's own
-        raw = credential({"authorization": request.headers.get("authorization", "")},
-                         request.cookies.get(SESSION_COOKIE)) or actor.name
-        key = "api:" + hashlib.sha256(f"{scope_of(raw)}\n{idempotency_key}".encode()).hexdigest()
+    key = caller_key(request, actor, idempotency_key)
     doc_id = documents.create_draft(app.uow_factory, _draft(body, key), actor, app.clock.now())
     return _doc(app, doc_id, actor)
 

@@ -4,7 +4,6 @@ accounts (资金调拨); all under /api/v1/money."""
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 
@@ -14,7 +13,7 @@ from pydantic import BaseModel, Field
 from jxc.domain.errors import DomainError
 from jxc.domain.money import PaymentKind, Side
 from jxc.interfaces.api import pagination as pg
-from jxc.interfaces.api.deps import SESSION_COOKIE, CurrentActor, JxcApp, credential, scope_of
+from jxc.interfaces.api.deps import CurrentActor, JxcApp, caller_key
 from jxc.interfaces.api.render import plain
 from jxc.services import money, money_reads
 from jxc.services import money_openings as op
@@ -89,15 +88,6 @@ class OverrideIn(BaseModel):
     reason: str = Field(min_length=1, max_length=2000)
 
 
-def _key(request: Request, actor: Any, idempotency_key: str | None) -> str | None:
-    """The payments' and transfers' keys are global: make the caller's key its own."""
-    if not idempotency_key:
-        return None
-    raw = credential({"authorization": request.headers.get("authorization", "")},
-                     request.cookies.get(SESSION_COOKIE)) or actor.name
-    return "api:" + hashlib.sha256(f"{scope_of(raw)}\n{idempotency_key}".encode()).hexdigest()
-
-
 def _aware(at: datetime | None, field: str) -> datetime | None:
     if at is not None and at.tzinfo is None:
         raise DomainError("VALUE_INVALID", f"{field} 必须带时区，例如 2026-11-01T09:00:00+08:00",
@@ -140,7 +130,7 @@ def list_payments(actor: CurrentActor, app: JxcApp, cursor: pg.Cursor = None, li
 def record_payment(body: PaymentIn, request: Request, actor: CurrentActor, app: JxcApp,
                    idempotency_key: Annotated[str | None, Header(max_length=200)] = None) -> dict[str, Any]:
     """收款 / 付款 — into or out of an account, allocated to open items; the rest stays as a prepayment."""
-    key = _key(request, actor, idempotency_key)
+    key = caller_key(request, actor, idempotency_key)
     allocations = (None if body.allocate == "oldest" else
                    [] if body.allocate == "none" else [(a.item_id, a.amount) for a in body.allocations])
     pid = money.record_payment(app.uow_factory, money.PaymentInput(
@@ -274,7 +264,7 @@ def record_transfer(body: TransferIn, request: Request, actor: CurrentActor, app
     """资金调拨 — ``amount`` leaves one account, ``amount − fee`` reaches the other (money.pay)."""
     tid = mt.record_transfer(app.uow_factory, mt.TransferInput(
         body.from_account_id, body.to_account_id, body.amount, body.fee, _aware(body.effective_at, "effective_at"),
-        body.remark, _key(request, actor, idempotency_key)), actor, app.clock.now())
+        body.remark, caller_key(request, actor, idempotency_key)), actor, app.clock.now())
     return plain(mt.get_transfer(app.uow_factory, tid, actor)) if actor.can(money.PERM_VIEW) else {"id": tid}
 
 

@@ -3,7 +3,6 @@ price resolution and price lists, supplier terms, purchase suggestions, supplier
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -12,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from jxc.domain.errors import DomainError, Forbidden
 from jxc.interfaces.api import pagination as pg
-from jxc.interfaces.api.deps import SESSION_COOKIE, CurrentActor, JxcApp, credential, scope_of
+from jxc.interfaces.api.deps import CurrentActor, JxcApp, caller_key
 from jxc.interfaces.api.render import plain
 from jxc.services import documents as docs
 from jxc.services import pricing, purchasing, reports, trade
@@ -182,11 +181,7 @@ def quick_sale(body: QuickSaleIn, request: Request, actor: CurrentActor, app: Jx
     """开单 — priced, delivered and posted in one transaction (counter trade); returns the delivery with
     price sources, or `pending_approval` when a rule asks for it. Send `Idempotency-Key` from a till: a
     retry returns the first sale, even when the first answer never arrived."""
-    key = None
-    if idempotency_key:  # the documents table's key is global: make it the caller's own
-        raw = credential({"authorization": request.headers.get("authorization", "")},
-                         request.cookies.get(SESSION_COOKIE)) or actor.name
-        key = "api:" + hashlib.sha256(f"{scope_of(raw)}\n{idempotency_key}".encode()).hexdigest()
+    key = caller_key(request, actor, idempotency_key)
     inp = trade.QuickSaleInput(body.warehouse_id, tuple(_lines(body.lines)), body.partner_id, body.channel,
                                body.member, idempotency_key=key, remark=body.remark)
     return plain(trade.quick_sale(app.uow_factory, inp, actor, app.clock.now()))
