@@ -8,7 +8,16 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
+from jxc.domain.settings import SETTINGS
 from jxc.storage.tables import book_settings
+
+REPORT_ZONE = "reports.timezone"  # the zone both report projections cut days and months in
+
+
+def report_zone(conn: Connection) -> str:
+    """The book setting `reports.timezone` (default Asia/Shanghai), read on its own."""
+    raw = conn.execute(select(book_settings.c.value).where(book_settings.c.key == REPORT_ZONE)).scalar()
+    return json.loads(raw) if raw is not None else SETTINGS[REPORT_ZONE].default
 
 
 class SqlSettingsRepository:

@@ -294,12 +294,13 @@ def r1_report_sums(conn: Connection) -> list[Violation]:
     """R1 the report projection (汇总表) equals its recomputation from posted documents, row by row."""
     from zoneinfo import ZoneInfo
 
-    from jxc.storage.report_sums import KEY, MEASURES, book_zone, recomputed
+    from jxc.storage.book_settings import report_zone
+    from jxc.storage.report_sums import KEY, MEASURES, recomputed
     from jxc.storage.tables_reports import report_sums
     from jxc.storage.types import Money, Quantity
 
     r = report_sums.c
-    zone = ZoneInfo(book_zone(conn))
+    zone = ZoneInfo(report_zone(conn))
     parts: list[Any] = [select(*[r[c] for c in (*KEY, *MEASURES)])]
     for dim in ("product", "partner"):
         for grain in ("day", "month"):

@@ -35,12 +35,12 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from jxc.domain.settings import SETTINGS
 from jxc.services.ports import Violation
-from jxc.storage.tables import book_settings
+from jxc.storage.book_settings import REPORT_ZONE, report_zone
 from jxc.storage.tables_report_orders import order_sums, report_projections
 from jxc.storage.tables_trade import order_lines, orders
 
 NAME = "order_sums"
-SETTING = "reports.timezone"
+SETTING = REPORT_ZONE
 COUNTED = ("confirmed", "partial", "done", "closed")
 KEY = ("side", "dim", "grain", "period", "key_id", "warehouse_id")
 MEASURES = ("orders", "orders_done", "lines", "lines_filled", "qty_ordered", "qty_filled")
@@ -78,13 +78,6 @@ def projection_zone(conn: Connection, lock: bool = False) -> str:
         conn.execute(select(func.pg_advisory_xact_lock_shared(LOCK_ID)))
     zone = conn.execute(select(report_projections.c.zone).where(report_projections.c.name == NAME)).scalar()
     return zone or SETTINGS[SETTING].default
-
-
-def _setting_zone(conn: Connection) -> str:
-    import json
-
-    raw = conn.execute(select(book_settings.c.value).where(book_settings.c.key == SETTING)).scalar()
-    return json.loads(raw) if raw is not None else SETTINGS[SETTING].default
 
 
 # ── one order's contribution, and a delta ─────────────────────────────────────
@@ -224,7 +217,7 @@ def rebuild_order_sums(conn: Connection, now: datetime | None = None) -> int:
     `reports.timezone`; returns the rows written. The migration that adds the table calls this."""
     if conn.dialect.name == "postgresql":
         conn.execute(select(func.pg_advisory_xact_lock(LOCK_ID)))  # waits for writers in flight
-    zone = _setting_zone(conn)
+    zone = report_zone(conn)
     p = report_projections
     done = conn.execute(p.update().where(p.c.name == NAME).values(zone=zone, rebuilt_at=now or datetime.now(UTC)))
     if not done.rowcount:

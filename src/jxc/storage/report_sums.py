@@ -42,8 +42,10 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import ColumnElement
 
 from jxc.domain.settings import SETTINGS
+from jxc.storage.book_settings import REPORT_ZONE, report_zone
 from jxc.storage.engine import Driver
-from jxc.storage.tables import book_settings, document_lines, documents, ledger_entries, locations
+from jxc.storage.order_sums import rebuild_order_sums
+from jxc.storage.tables import document_lines, documents, ledger_entries, locations
 from jxc.storage.tables_reports import report_sums
 from jxc.storage.types import Money
 
@@ -51,18 +53,12 @@ KINDS: Mapping[str, tuple[str, bool]] = {  # kind → (side, is a return)
     "purchase_receipt": ("purchase", False), "purchase_return": ("purchase", True),
     "sales_delivery": ("sales", False), "sales_return": ("sales", True)}
 SIDE_KINDS = {"purchase": ("purchase_receipt", "purchase_return"), "sales": ("sales_delivery", "sales_return")}
-ZONE_SETTING = "reports.timezone"
+ZONE_SETTING = REPORT_ZONE
 KEY = ("dim", "grain", "period", "side", "warehouse_id", "key_id")
 PK = ("dim", "side", "grain", "period", "warehouse_id", "key_id")  # the primary key's order: rows lock in it
 MEASURES = ("documents", "qty", "amount", "qty_returned", "amount_returned", "cogs")
 CENT = Decimal("0.0001")
 ZERO = Decimal(0)
-
-
-def book_zone(conn: Connection) -> str:
-    """The projection's zone: the book setting `reports.timezone` (default Asia/Shanghai)."""
-    raw = conn.execute(select(book_settings.c.value).where(book_settings.c.key == ZONE_SETTING)).scalar()
-    return json.loads(raw) if raw is not None else SETTINGS[ZONE_SETTING].default
 
 
 def line_amount(qty_base: Decimal, unit_price: Decimal | None) -> Decimal:
@@ -178,8 +174,6 @@ class SqlReportSumsRepository:
 
     def rebuild_orders(self, now: datetime) -> int:
         """The order-fulfilment projection (订单完成汇总, storage/order_sums.py), rebuilt beside it."""
-        from jxc.storage.order_sums import rebuild_order_sums
-
         return rebuild_order_sums(self.conn, now)
 
 
@@ -237,7 +231,7 @@ def _data_segments(conn: Connection, zone: ZoneInfo) -> list[Segment]:
 
 def recomputed(conn: Connection, dim: str, grain: str, zone: ZoneInfo | None = None) -> Select[Any]:
     """The projection's rows of one (dim, grain), computed from posted documents, lines and ledger."""
-    zone = zone or ZoneInfo(book_zone(conn))
+    zone = zone or ZoneInfo(report_zone(conn))
     dialect = conn.dialect.name
     d, ln, e = documents.c, document_lines.c, ledger_entries.c
     period = local_period_sql(dialect, d.effective_at, _data_segments(conn, zone), grain == "month")
@@ -277,7 +271,7 @@ def recomputed(conn: Connection, dim: str, grain: str, zone: ZoneInfo | None = N
 def rebuild_report_sums(conn: Connection) -> int:
     """Recompute the whole projection from posted documents (migration back-fill, `jxc reports rebuild`,
     a change of `reports.timezone`); returns the number of rows written."""
-    zone = ZoneInfo(book_zone(conn))
+    zone = ZoneInfo(report_zone(conn))
     conn.execute(delete(report_sums))
     cols = [*KEY, *MEASURES]
     for dim in ("product", "partner"):

@@ -48,7 +48,8 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import ColumnElement
 
 from jxc.storage import fulfilment_repo
-from jxc.storage.report_sums import book_zone, line_amount_sql, zone_segments
+from jxc.storage.book_settings import report_zone
+from jxc.storage.report_sums import line_amount_sql, zone_segments
 from jxc.storage.tables import (
     document_lines,
     documents,
@@ -142,7 +143,7 @@ def projection_plan(conn: Connection, by: str, f: Mapping[str, Any], side: str =
     until_on = _local_midnight(until, offset_s) if until is not None else None
     if (since is not None and since_on is None) or (until is not None and until_on is None):
         return None
-    zone = ZoneInfo(book_zone(conn))
+    zone = ZoneInfo(report_zone(conn))
     r = report_sums.c
     days = select(r.period).where(r.dim == dim, r.side == side, r.grain == "day")  # min / max: from the key
     first, last = conn.execute(select(days.with_only_columns(func.min(r.period)).scalar_subquery(),
